@@ -1,0 +1,104 @@
+"""Maintaining the course's notebooks: execute them, and make student copies.
+
+Used by ``make notebooks``, ``make student``, Binder's ``postBuild`` and the
+tests::
+
+    python -m rflesson.course execute notebooks/*.ipynb
+    python -m rflesson.course student notebooks student
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import nbformat
+
+SOLUTION_TAG = "solution"
+STUB_MARK = "# ✏️ your answer"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def execute_notebook(path: str | Path, timeout: int = 600) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom in a fresh ``python3`` kernel and save it in place."""
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+        store_widget_state=False,
+    )
+    client.execute()
+    notebook.metadata.pop("widgets", None)
+    nbformat.write(notebook, path)
+    return notebook
+
+
+def solution_stub(source: str) -> str:
+    """Replace a solution by a stub: keep its comments, blank every answer.
+
+    ``answer = 7  # three layers`` becomes ``answer = ...  # ✏️ your answer``.
+    """
+    comments = [line for line in source.splitlines() if line.lstrip().startswith("#")]
+    names: list[str] = []
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name) and name.id not in names:
+                    names.append(name.id)
+    if not names:
+        raise ValueError(f"a solution cell must assign an answer variable:\n{source}")
+    return "\n".join(comments + [f"{name} = ...  {STUB_MARK}" for name in names])
+
+
+def student_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A learner's copy: solution cells become stubs and every output is cleared."""
+    copy = nbformat.from_dict(notebook)
+    for cell in copy.cells:
+        if cell.cell_type != "code":
+            continue
+        if SOLUTION_TAG in cell.metadata.get("tags", []):
+            cell.source = solution_stub(cell.source)
+        cell.outputs = []
+        cell.execution_count = None
+    return copy
+
+
+def write_student_copies(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
+    """Write a student copy of every notebook in ``source_dir`` to ``target_dir``."""
+    target = Path(target_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(Path(source_dir).glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.write(student_copy(notebook), target / path.name)
+        written.append(target / path.name)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "execute":
+        for name in argv[1:]:
+            print(f"executing {name}", flush=True)
+            execute_notebook(name)
+        return 0
+    if len(argv) == 3 and argv[0] == "student":
+        for path in write_student_copies(argv[1], argv[2]):
+            print(f"wrote {path}")
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

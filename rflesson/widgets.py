@@ -1,0 +1,110 @@
+"""A live figure: sliders in, a redrawn picture out.
+
+Every demo in the course is a :class:`LiveFigure`, a thin shell over two pure
+functions: ``compute(**slider_values)`` returns a result, and
+``draw(figure, result)`` draws it.  Tests drive a demo by setting slider
+values and reading ``demo.result``; learners just move the sliders.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+from .style import png_bytes
+
+
+class LiveFigure:
+    """Sliders, a text line and a figure that is redrawn whenever a slider moves.
+
+    ``describe(result)`` returns a short HTML summary shown above the figure.
+    A demo never shows a traceback: impossible settings are explained by
+    ``compute``/``draw``; anything unexpected is reported in plain words and
+    kept in ``self.error`` so that tests can fail on it.
+    """
+
+    def __init__(
+        self,
+        controls: dict[str, widgets.ValueWidget],
+        compute: Callable[..., object],
+        draw: Callable[[Figure, object], None],
+        *,
+        describe: Callable[[object], str] | None = None,
+        figsize: tuple[float, float] = (7.0, 3.5),
+    ):
+        self.controls = controls
+        self.compute = compute
+        self.draw = draw
+        self.describe = describe
+        self.figure = Figure(figsize=figsize)
+        self.image = widgets.Image(format="png")
+        self.text = widgets.HTML()
+        self.result: object = None
+        self.error: Exception | None = None
+        self.last_update_ms = 0.0
+        self._paused = False
+        for control in controls.values():
+            control.observe(self._on_change, names="value")
+        rows = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = widgets.VBox([rows, self.text, self.image])
+        self.refresh()
+
+    def values(self) -> dict[str, object]:
+        """The current value of every control, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def set(self, **values: object) -> object:
+        """Set several controls at once, redraw once, and return the result."""
+        self._paused = True
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._paused = False
+        self.refresh()
+        return self.result
+
+    def refresh(self) -> None:
+        """Recompute and redraw from the current control values."""
+        started = time.perf_counter()
+        try:
+            self.result = self.compute(**self.values())
+            self.figure.clear()
+            self.draw(self.figure, self.result)
+            self.image.value = png_bytes(self.figure)
+            self.text.value = self.describe(self.result) if self.describe else ""
+            self.error = None
+        except Exception as error:  # a demo must never show a traceback
+            self.error = error
+            self.text.value = (
+                "<b>Something unexpected happened:</b> "
+                f"{html.escape(type(error).__name__)}: {html.escape(str(error))}. "
+                "Please report it; meanwhile try other settings."
+            )
+        self.last_update_ms = (time.perf_counter() - started) * 1000
+
+    def _on_change(self, _change: dict) -> None:
+        if not self._paused:
+            self.refresh()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def int_slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:
+    """An integer slider with the course's layout (wide enough labels)."""
+    return widgets.IntSlider(
+        value=value,
+        min=low,
+        max=high,
+        description=description,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="260px"),
+        **kwargs,
+    )
