@@ -6,8 +6,9 @@ idea; this file only gathers the public names.
 
 from .check import check
 from .env import check_environment, set_seed
+from .lessons import course_map
 from .sizes import conv_output_size, dilated_kernel_size
-from .sliding_window import output_size_demo, sliding_window
+from .sliding_window import draw_sliding_window, output_size_demo, sliding_window
 from .style import COLORS, use_course_style
 
 # -- receptive-field arithmetic (rflesson.rf) --------------------------------

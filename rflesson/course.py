@@ -13,15 +13,14 @@ import ast
 import sys
 from pathlib import Path
 
-import nbformat
-
 SOLUTION_TAG = "solution"
 STUB_MARK = "# ✏️ your answer"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def execute_notebook(path: str | Path, timeout: int = 600) -> nbformat.NotebookNode:
+def execute_notebook(path: str | Path, timeout: int = 600):
     """Run a notebook top to bottom in a fresh ``python3`` kernel and save it in place."""
+    import nbformat
     from nbclient import NotebookClient
 
     path = Path(path)
@@ -61,8 +60,10 @@ def solution_stub(source: str) -> str:
     return "\n".join(comments + [f"{name} = ...  {STUB_MARK}" for name in names])
 
 
-def student_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def student_copy(notebook):
     """A learner's copy: solution cells become stubs and every output is cleared."""
+    import nbformat
+
     copy = nbformat.from_dict(notebook)
     for cell in copy.cells:
         if cell.cell_type != "code":
@@ -76,6 +77,8 @@ def student_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def write_student_copies(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
     """Write a student copy of every notebook in ``source_dir`` to ``target_dir``."""
+    import nbformat
+
     target = Path(target_dir)
     target.mkdir(parents=True, exist_ok=True)
     written = []

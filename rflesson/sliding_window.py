@@ -82,6 +82,7 @@ def draw_sliding_window(fig: Figure, window: SlidingWindow) -> None:
         inside = 0 <= x < i
         colour = COLORS["input"] if inside else COLORS["padding"]
         _cell(ax, x, 0, colour, hatch="" if inside else "//")
+        ax.text(x + 0.5, 1.15, str(x), ha="center", va="bottom", fontsize=8, color=COLORS["muted"])
         if x in window.never_seen:
             ax.add_patch(Rectangle((x, 0), 1, 1, fill=False, edgecolor=COLORS["warn"], lw=2.5))
     ax.text(-p - 0.3, 0.5, "input", ha="right", va="center")
@@ -97,7 +98,7 @@ def draw_sliding_window(fig: Figure, window: SlidingWindow) -> None:
         ax.text(-p, -1.6, "the window does not fit", color=COLORS["warn"], va="top")
     rows = max(window.n_out, 1)
     ax.set_xlim(min(-p, 0) - 3.5, max(i + p, k - p) + 0.5)
-    ax.set_ylim(-1.2 - 0.8 * rows - 0.2, 1.3)
+    ax.set_ylim(-1.2 - 0.8 * rows - 0.2, 1.8)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(window.formula if not window.problem else "No output: see the note above")

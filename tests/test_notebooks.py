@@ -1,0 +1,100 @@
+"""Every notebook follows the course template and is stored freshly executed.
+
+nbval (run separately with ``--nbval``) checks that the stored outputs match a
+fresh run; this file checks the notebooks' shape: title, objectives, time,
+summary, a link onward, the kernel, one clean top-to-bottom execution, and
+that tags are used as the course intends.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _load(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _markdown(notebook) -> str:
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+def _code_cells(notebook):
+    return [c for c in notebook.cells if c.cell_type == "code"]
+
+
+def test_course_has_a_start_page_and_numbered_lessons():
+    names = [p.name for p in NOTEBOOKS]
+    assert names and names[0] == "00_start_here.ipynb"
+    numbers = [int(name[:2]) for name in names]
+    assert numbers == list(range(len(numbers))), f"notebooks are not numbered 00, 01, ...: {names}"
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook_path(request) -> Path:
+    return request.param
+
+
+def test_title_objectives_and_time(notebook_path):
+    notebook = _load(notebook_path)
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown"
+    assert re.match(rf"# {notebook_path.name[:2]} · \S", first.source), "title '# NN · ...'"
+    assert "learning objectives" in first.source.lower()
+    assert re.search(r"estimated time\W+\d+", first.source, re.IGNORECASE)
+
+
+def test_summary_and_link_to_next(notebook_path):
+    notebook = _load(notebook_path)
+    text = _markdown(notebook)
+    assert re.search(r"^## .*summary", text, re.IGNORECASE | re.MULTILINE), "a '## Summary'"
+    number = int(notebook_path.name[:2])
+    later = sorted(p.name for p in NOTEBOOKS if int(p.name[:2]) > number)
+    target = later[0] if later else "00_start_here.ipynb"
+    link = re.search(r"\*\*Next:?\*\*:?\s*\[[^\]]+\]\(([^)]+)\)", text)
+    assert link, "a '**Next:** [title](file.ipynb)' link"
+    assert link.group(1) == target, f"Next should point to {target}"
+    for linked in re.findall(r"\]\((\d\d_[\w]+\.ipynb)\)", text):
+        assert (NOTEBOOK_DIR / linked).exists(), f"link to a missing notebook: {linked}"
+
+
+def test_kernel_is_python3(notebook_path):
+    assert _load(notebook_path).metadata["kernelspec"]["name"] == "python3"
+
+
+def test_executed_once_top_to_bottom_without_errors(notebook_path):
+    cells = _code_cells(_load(notebook_path))
+    counts = [c.execution_count for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), "re-run with `make notebooks`"
+    for cell in cells:
+        for output in cell.outputs:
+            assert output.output_type != "error", f"stored error in:\n{cell.source}"
+            if output.output_type == "stream":
+                assert output.name != "stderr" or "Warning" not in output.text, output.text
+
+
+def test_only_widget_cells_skip_output_comparison(notebook_path):
+    for cell in _code_cells(_load(notebook_path)):
+        tags = cell.metadata.get("tags", [])
+        shows_widget = any(WIDGET_VIEW in o.get("data", {}) for o in cell.outputs)
+        if "nbval-ignore-output" in tags:
+            assert shows_widget, f"nbval-ignore-output on a cell without a widget:\n{cell.source}"
+        elif shows_widget:
+            pytest.fail(f"a widget cell must be tagged nbval-ignore-output:\n{cell.source}")
+        assert "nbval-skip" not in tags, "no cell may be skipped"
+
+
+def test_solution_cells_only_assign_answers(notebook_path):
+    from rflesson.course import solution_stub
+
+    for cell in _code_cells(_load(notebook_path)):
+        if "solution" in cell.metadata.get("tags", []):
+            assert "= ..." in solution_stub(cell.source)
