@@ -69,11 +69,11 @@ def environment_report() -> tuple[dict[str, str | None], list[str]]:
     return versions, warnings
 
 
-def check_environment() -> bool:
+def check_environment() -> None:
     """Print the versions of Python, PyTorch and the widget packages.
 
-    Warns in plain words when the interactive demos will not render, and
-    returns ``True`` when everything looks fine.
+    Warns in plain words when the interactive demos will not render
+    (:func:`environment_report` returns the same facts as data).
     """
     versions, warnings = environment_report()
     for name, version in versions.items():
@@ -82,4 +82,3 @@ def check_environment() -> bool:
         print(f"WARNING: {warning}")
     if not warnings:
         print("All set: the demos will render as sliders.")
-    return not warnings

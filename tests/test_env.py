@@ -1,0 +1,40 @@
+"""set_seed and check_environment."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import rflesson as rfl
+from rflesson.env import environment_report
+
+
+def test_set_seed_repeats_all_three_generators():
+    rfl.set_seed(3)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    rfl.set_seed(3)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+
+
+def test_set_seed_rejects_bad_seed():
+    with pytest.raises(ValueError, match="seed"):
+        rfl.set_seed(-1)
+    with pytest.raises(TypeError, match="seed"):
+        rfl.set_seed("0")
+
+
+def test_check_environment_prints_versions(capsys):
+    rfl.check_environment()
+    out = capsys.readouterr().out
+    for name in ("python", "torch", "ipywidgets", "jupyterlab_widgets"):
+        assert name in out
+
+
+def test_missing_widget_extension_is_explained(monkeypatch):
+    import rflesson.env as env
+
+    real = env._version
+    monkeypatch.setattr(env, "_version", lambda p: None if p == "jupyterlab_widgets" else real(p))
+    _, warnings = environment_report()
+    assert any("plain text" in w for w in warnings)
