@@ -24,7 +24,8 @@ def pyproject_requirements() -> dict[str, str]:
 def conda_requirements(path: Path) -> dict[str, str]:
     """The conda packages of an environment file (pip sub-list excluded)."""
     found = {}
-    for line in path.read_text().splitlines():
+    text = path.read_text()
+    for line in text[text.index("dependencies:") :].splitlines():
         match = re.fullmatch(r"  - ([^\s:#]+)", line.rstrip())
         if match:
             name, spec = _requirement(match.group(1))
