@@ -1,0 +1,99 @@
+"""Run every benchmark and print a table of timings.
+
+    python benchmarks/run.py            # table: name, median ms, min, max
+    python benchmarks/run.py --json     # the same as JSON
+    python benchmarks/run.py rf         # only benchmarks whose name contains 'rf'
+
+Each ``benchmarks/bench_*.py`` module defines functions ``bench_<name>()``
+that do their set-up and return a zero-argument callable: the thing timed.
+Modules run in file-name order (``bench_00_start.py`` first), functions in
+definition order.  A module may also define ``summarize(results) -> list[str]`` (results maps a
+benchmark name to its median ms) to print ratios between its benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def load_modules() -> list:
+    modules = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules.append(module)
+    return modules
+
+
+def time_call(func, repeats: int, max_seconds: float) -> list[float]:
+    """Milliseconds of each call: one warm-up, then up to ``repeats`` timed calls."""
+    func()
+    timings = []
+    started = time.perf_counter()
+    while len(timings) < repeats and (
+        time.perf_counter() - started < max_seconds or len(timings) < 3
+    ):
+        t0 = time.perf_counter()
+        func()
+        timings.append((time.perf_counter() - t0) * 1000)
+    return timings
+
+
+def format_row(row: dict) -> str:
+    return (
+        f"{row['name']:<44} {row['median_ms']:10.2f} {row['min_ms']:10.2f}"
+        f" {row['max_ms']:10.2f} {row['runs']:5d}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("filter", nargs="?", default="", help="run only names containing this")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--max-seconds", type=float, default=10.0, help="per benchmark")
+    args = parser.parse_args(argv)
+
+    rows, notes = [], []
+    if not args.json:
+        print(f"{'benchmark':<44} {'median ms':>10} {'min':>10} {'max':>10} {'runs':>5}")
+    for module in load_modules():
+        results = {}
+        names = [n for n in vars(module) if n.startswith("bench_")]  # in definition order
+        for name in names:
+            short = name.removeprefix("bench_")
+            if args.filter not in short:
+                continue
+            timings = time_call(getattr(module, name)(), args.repeats, args.max_seconds)
+            row = {
+                "name": short,
+                "median_ms": statistics.median(timings),
+                "min_ms": min(timings),
+                "max_ms": max(timings),
+                "runs": len(timings),
+            }
+            rows.append(row)
+            results[short] = row["median_ms"]
+            if not args.json:
+                print(format_row(row), flush=True)
+        if results and hasattr(module, "summarize"):
+            notes.extend(module.summarize(results))
+    if args.json:
+        print(json.dumps({"benchmarks": rows, "notes": notes}, indent=2))
+    else:
+        for note in notes:
+            print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
