@@ -1,0 +1,31 @@
+"""The README opens with the two commands and links every lesson, locally and on Binder."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_first_code_block_is_the_two_commands():
+    block = re.search(r"```bash\n(.*?)```", README, re.DOTALL).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make lab", "make test"]
+
+
+def test_every_lesson_is_linked_and_has_a_binder_badge():
+    for name in NOTEBOOKS:
+        assert f"(notebooks/{name})" in README, name
+        assert f"?urlpath=lab/tree/notebooks/{name})" in README, name
+
+
+def test_every_linked_notebook_exists():
+    for name in re.findall(r"notebooks/(\d\d_\w+\.ipynb)", README):
+        assert name in NOTEBOOKS, f"README links a missing notebook: {name}"
+
+
+def test_makefile_targets_named_in_readme_exist():
+    makefile = (ROOT / "Makefile").read_text()
+    for target in set(re.findall(r"`make (\w+)", README)):
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
