@@ -12,6 +12,9 @@ from .sliding_window import draw_sliding_window, output_size_demo, sliding_windo
 from .style import COLORS, use_course_style
 
 # -- receptive-field arithmetic (rflesson.rf) --------------------------------
+# isort: split
+from .layers import Layer
+from .rf import input_region, receptive_field, rf_size, rf_table
 
 # -- coverage and gridding (rflesson.coverage) -------------------------------
 
