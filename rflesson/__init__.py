@@ -13,6 +13,8 @@ from .style import COLORS, use_course_style
 
 # -- receptive-field arithmetic (rflesson.rf) --------------------------------
 # isort: split
+from . import zoo
+from .gradient import gradient_rf
 from .layers import Layer
 from .rf import input_region, receptive_field, rf_size, rf_table
 

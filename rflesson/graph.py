@@ -53,3 +53,27 @@ def chain(layers: list[Layer], ndim: int) -> list[Node]:
         used.add(name)
         nodes.append(Node(name, "window", (nodes[-1].name,), "Layer", layer.axes(ndim)))
     return nodes
+
+
+def select(nodes: list[Node], output: str) -> str:
+    """The node called ``output``, or the last node inside module path ``output``."""
+    names = [n.name for n in nodes]
+    if output in names:
+        return output
+    inside = [n for n in names if n.startswith(output + ".")]
+    if not inside:
+        raise ValueError(
+            f"output={output!r} is not an operation or module path of this network; "
+            f"operations: {names}"
+        )
+    return inside[-1]
+
+
+def ancestors(nodes: list[Node], last: str) -> list[Node]:
+    """The nodes ``last`` depends on (itself included, input first), in order."""
+    keep = {last}
+    for node in reversed(nodes):
+        if node.name in keep:
+            keep.update(node.inputs)
+    index = [n.name for n in nodes].index(last)
+    return [n for n in nodes[: index + 1] if n.name in keep]

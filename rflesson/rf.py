@@ -29,7 +29,7 @@ from fractions import Fraction
 
 from ._validate import as_int
 from .axismap import AxisMap, union
-from .graph import Node, chain
+from .graph import Node, ancestors, chain, select
 from .layers import Layer
 
 Number = int | Fraction | float
@@ -185,8 +185,8 @@ def _as_graph(net: object, input_size: object, output: str | None = None):
     if _is_module(net):
         from .trace import trace_windows
 
-        nodes, ndim = trace_windows(net)
-        return _select(nodes, output), ndim, _sizes(input_size, ndim)
+        nodes, ndim = trace_windows(net, output, input_size)
+        return nodes, ndim, _sizes(input_size, ndim)
     raise TypeError(
         "net must be a list of rflesson.Layer, a Layer, or a torch.nn.Module; "
         f"got {net!r} ({type(net).__name__})"
@@ -205,17 +205,7 @@ def _select(nodes: list[Node], output: str | None) -> list[Node]:
     """Keep the graph up to the node ``output`` (a node name or a module path)."""
     if output is None:
         return nodes
-    names = [n.name for n in nodes]
-    if output in names:
-        last = names.index(output)
-    else:
-        inside = [i for i, n in enumerate(names) if n.startswith(output + ".")]
-        if not inside:
-            raise ValueError(
-                f"output={output!r} is not an operation of this network; operations: {names}"
-            )
-        last = inside[-1]
-    return nodes[: last + 1]
+    return ancestors(nodes, select(nodes, output))
 
 
 def _sizes(input_size: object, ndim: int) -> tuple[int, ...] | None:
