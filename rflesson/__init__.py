@@ -21,6 +21,39 @@ from .rf import input_region, receptive_field, rf_size, rf_table
 # -- coverage and gridding (rflesson.coverage) -------------------------------
 
 # -- biology (rflesson.bio) ---------------------------------------------------
+# isort: split
+from .bio import (
+    RGC_CENTRE_RADIUS_DEG,
+    RGC_SURROUND_RATIO,
+    VENTRAL_STREAM,
+    apply_kernel,
+    area_rf,
+    dog_centre_diameter,
+    dog_kernel,
+    gabor_half_width,
+    gabor_kernel,
+    grating,
+    orientation_tuning,
+    rf_diameter_deg,
+    rf_tiling,
+    sample_image,
+    spot_experiment,
+    spot_response,
+    stack_kernels,
+    support_size,
+)
+from .bio_demos import (
+    draw_dog,
+    draw_filtered,
+    draw_hierarchy,
+    draw_spot_curve,
+    draw_stacking,
+    draw_visual_field,
+    neuron_explorer,
+    orientation_demo,
+    show_kernel,
+    spot_size_demo,
+)
 
 # -- effective receptive field (rflesson.erf) --------------------------------
 

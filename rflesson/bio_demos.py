@@ -1,0 +1,607 @@
+"""Figures and live demos of notebook 01 (biology of receptive fields).
+
+The computations live in :mod:`rflesson.bio`; this module draws them.  Three
+demos, each a :class:`~rflesson.widgets.LiveFigure` over a pure ``compute``:
+
+* :func:`neuron_explorer`: move and resize one centre-surround cell over the
+  photograph and see what it sees and how strongly it responds;
+* :func:`spot_size_demo`: the classic spot experiment on a ganglion cell;
+* :func:`orientation_demo`: a grating turning in front of a V1 simple cell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+
+from . import bio
+from ._validate import as_float, as_int, one_of
+from .style import COLORS
+from .widgets import LiveFigure, int_slider
+
+#: Diverging colour map for RF profiles: red excites, blue inhibits, white is 0.
+KERNEL_CMAP = "RdBu_r"
+#: The explorer's fixed surround-to-centre ratio (Croner & Kaplan 1995: 5 to 7).
+EXPLORER_SURROUND_RATIO = 5.0
+
+
+def _float_slider(description: str, value: float, low: float, high: float, step: float):
+    return widgets.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="260px"),
+        continuous_update=True,
+    )
+
+
+def _dropdown(description: str, options: tuple[str, ...], value: str):
+    return widgets.Dropdown(
+        options=list(options),
+        value=value,
+        description=description,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="180px"),
+    )
+
+
+def _problem_text(problem: str) -> str:
+    return f'<span style="color:{COLORS["warn"]}">{problem}</span>'
+
+
+# -- static drawing helpers ------------------------------------------------------
+
+
+def signed_sqrt(values: np.ndarray) -> np.ndarray:
+    """``sign(v) sqrt(|v| / max|v|)``: keeps the sign, lifts weak weights into view.
+
+    A DoG's surround is 25 to 50 times fainter per pixel than its centre (its
+    total weight is the same, spread over a much larger area); on a linear
+    colour scale it would be invisible.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    top = float(np.abs(values).max()) or 1.0
+    return np.sign(values) * np.sqrt(np.abs(values) / top)
+
+
+def show_kernel(ax: Axes, kernel: np.ndarray, title: str = "", sqrt: bool = False) -> None:
+    """Draw an RF profile: red where light excites the cell, blue where it inhibits.
+
+    ``sqrt=True`` draws :func:`signed_sqrt` of the weights, so that a faint
+    surround shows.
+    """
+    data = signed_sqrt(kernel) if sqrt else np.asarray(kernel)
+    limit = float(np.abs(data).max()) or 1.0
+    ax.imshow(data, cmap=KERNEL_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
+    ax.set_title(title)
+    ax.set_axis_off()
+
+
+def show_image(ax: Axes, image: np.ndarray, title: str = "", **kwargs) -> None:
+    """Draw a grey-level image with no ticks."""
+    kwargs.setdefault("cmap", "gray")
+    ax.imshow(image, interpolation="nearest", **kwargs)
+    ax.set_title(title)
+    ax.set_axis_off()
+
+
+def draw_visual_field(
+    fig: Figure, image: np.ndarray, field_deg: float = 40.0, areas=("V1", "V4")
+) -> None:
+    """The photograph as a field of view, tiled by the RFs of two visual areas.
+
+    The viewer fixates the centre of the photograph, which spans ``field_deg``
+    degrees horizontally.  Each circle is one RF of the published size at its
+    eccentricity (:data:`rflesson.bio.VENTRAL_STREAM`); one is filled orange:
+    a single cell sees only that.
+    """
+    h, w = image.shape
+    px_per_deg = w / field_deg
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    for i, area in enumerate(areas):
+        ax = fig.add_subplot(1, len(areas), i + 1)
+        show_image(ax, image, alpha=0.85)
+        tiling = bio.rf_tiling(area, max_eccentricity=field_deg / 2 * 1.45)
+        highlight = int(np.argmin(np.abs(np.hypot(tiling.x, tiling.y) - 8) + 10 * tiling.y))
+        for j, (x, y, d) in enumerate(zip(tiling.x, tiling.y, tiling.diameter, strict=True)):
+            circle = Circle(
+                (cx + x * px_per_deg, cy - y * px_per_deg),
+                d / 2 * px_per_deg,
+                fill=j == highlight,
+                facecolor=COLORS["rf"],
+                edgecolor=COLORS["rf"] if j == highlight else COLORS["accent"],
+                lw=2.0 if j == highlight else 0.6,
+                alpha=0.9 if j == highlight else 0.8,
+            )
+            ax.add_patch(circle)
+        ax.plot(cx, cy, "+", color=COLORS["unit"], ms=9, mew=2)
+        ax.set_xlim(0, w - 1)
+        ax.set_ylim(h - 1, 0)
+        slope = bio.area_rf(area).slope
+        ax.set_title(f"{area}: RF diameter ≈ {slope:g} × eccentricity")
+
+
+def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
+    """Published RF sizes: growth with eccentricity (left) and along the ventral stream (right)."""
+    left = fig.add_subplot(1, 2, 1)
+    ecc = np.linspace(1, max_eccentricity, 50)
+    colours = {"V1": COLORS["accent"], "V2": COLORS["ok"], "V4": COLORS["erf"]}
+    for area in ("V1", "V2", "V4"):
+        diameters = [bio.rf_diameter_deg(area, e) for e in ecc]
+        left.plot(ecc, diameters, color=colours[area], lw=2, label=area)
+    it = bio.area_rf("IT")
+    left.axhspan(*it.typical_deg, color=COLORS["rf_light"], alpha=0.6, lw=0)
+    left.text(1.5, it.typical_deg[0] * 1.05, "IT: 10-30°, includes the fovea", va="bottom")
+    left.set_xlabel("eccentricity (degrees from fixation)")
+    left.set_ylabel("RF diameter (degrees)")
+    left.set_ylim(0, it.typical_deg[1] + 2)
+    left.legend(loc="upper left", bbox_to_anchor=(0.0, 0.93))
+    left.set_title("Bigger away from the fovea")
+
+    right = fig.add_subplot(1, 2, 2)
+    lo_rgc, hi_rgc = (2 * r for r in bio.RGC_CENTRE_RADIUS_DEG)
+    names = ["retina\n(centre)"] + [a.area for a in bio.VENTRAL_STREAM]
+    lows = [lo_rgc] + [a.typical_deg[0] for a in bio.VENTRAL_STREAM]
+    highs = [hi_rgc] + [a.typical_deg[1] for a in bio.VENTRAL_STREAM]
+    for i, (lo, hi) in enumerate(zip(lows, highs, strict=True)):
+        right.bar(i, hi - lo, bottom=lo, color=COLORS["rf"], alpha=0.85, width=0.6)
+    right.set_yscale("log")
+    right.set_xticks(range(len(names)), names)
+    right.set_ylabel("RF diameter (degrees, log scale)")
+    right.set_title("Bigger up the hierarchy (near 5°)")
+    fig.tight_layout()
+
+
+def draw_dog(fig: Figure, centre_sigma: float = 2.0, surround_ratio: float = 6.0) -> None:
+    """ON and OFF centre-surround kernels and the ON cell's profile through its centre."""
+    on = bio.dog_kernel(centre_sigma, surround_ratio, polarity="on")
+    off = bio.dog_kernel(centre_sigma, surround_ratio, polarity="off")
+    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.6])
+    show_kernel(fig.add_subplot(grid[0]), on, "ON-centre", sqrt=True)
+    show_kernel(fig.add_subplot(grid[1]), off, "OFF-centre", sqrt=True)
+    ax = fig.add_subplot(grid[2])
+    size = on.shape[0]
+    x = np.arange(size) - (size - 1) / 2
+    centre = bio._gaussian(size, centre_sigma)[size // 2]
+    surround = bio._gaussian(size, centre_sigma * surround_ratio)[size // 2]
+    ax.plot(x, centre, color=COLORS["unit"], lw=1, ls="--", label="centre Gaussian")
+    ax.plot(x, -surround, color=COLORS["accent"], lw=1, ls="--", label="− surround Gaussian")
+    ax.plot(x, on[size // 2], color="k", lw=2, label="ON profile (sum)")
+    ax.axhline(0, color=COLORS["muted"], lw=0.5)
+    radius = bio.dog_centre_diameter(centre_sigma, surround_ratio) / 2
+    ax.axvspan(-radius, radius, color=COLORS["rf_light"], alpha=0.5, lw=0)
+    ax.set_xlabel("pixels from the centre")
+    ax.set_title("A slice through the ON cell")
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+
+
+def draw_spot_curve(ax: Axes, experiment: bio.SpotExperiment, polarity: str = "on") -> None:
+    """Response against spot diameter, with the best spot marked."""
+    sign = 1.0 if polarity == "on" else -1.0
+    ax.plot(experiment.diameters, experiment.responses, color=COLORS["accent"], lw=2)
+    ax.axhline(0, color=COLORS["muted"], lw=0.5)
+    best = int(np.argmax(sign * experiment.responses))
+    ax.plot(experiment.diameters[best], experiment.responses[best], "o", color=COLORS["rf"])
+    ax.set_xlabel("light-spot diameter (pixels)")
+    ax.set_ylabel("response")
+
+
+def draw_filtered(fig: Figure, image: np.ndarray, centre_sigma: float = 1.0) -> None:
+    """The photograph seen by a field of ON cells and of four orientations of simple cells."""
+    panels = [("photograph", image, "gray")]
+    on = bio.apply_kernel(image, bio.dog_kernel(centre_sigma, 6.0))
+    panels.append(("ON cells (DoG)", on, "gray"))
+    for theta in (0, 45, 90, 135):
+        response = np.abs(bio.apply_kernel(image, bio.gabor_kernel(theta, wavelength=6.0)))
+        panels.append((f"Gabor {theta}°", response, "magma"))
+    for i, (title, data, cmap) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        if title.startswith("ON"):
+            limit = float(np.percentile(np.abs(data), 99))
+            show_image(ax, data, title, cmap=cmap, vmin=-limit, vmax=limit)
+        else:
+            show_image(ax, data, title, cmap=cmap)
+    fig.tight_layout()
+
+
+def draw_stacking(fig: Figure, first: np.ndarray, second: np.ndarray) -> None:
+    """Two kernels and the one kernel they make together: its support is wider."""
+    stacked = bio.stack_kernels(first, second)
+    size = stacked.shape[0]
+    for i, (kernel, title) in enumerate(
+        [(first, "layer 1 kernel"), (second, "layer 2 kernel"), (stacked, "together")]
+    ):
+        ax = fig.add_subplot(1, 3, i + 1)
+        pad = (size - kernel.shape[0]) // 2
+        canvas = np.full((size, size), np.nan)
+        canvas[pad : pad + kernel.shape[0], pad : pad + kernel.shape[1]] = kernel
+        ax.imshow(canvas, cmap="Oranges", vmin=0, interpolation="nearest")
+        for r in range(kernel.shape[0]):
+            for c in range(kernel.shape[1]):
+                ax.text(c + pad, r + pad, f"{kernel[r, c]:g}", ha="center", va="center")
+        h, w = bio.support_size(kernel)
+        ax.set_title(f"{title}: {h}×{w}")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+
+
+# -- demo 1: the neuron explorer -------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _response_map(centre_sigma: float, polarity: str) -> np.ndarray:
+    kernel = bio.dog_kernel(centre_sigma, EXPLORER_SURROUND_RATIO, polarity=polarity)
+    response = bio.apply_kernel(bio.sample_image(), kernel)
+    response.flags.writeable = False
+    return response
+
+
+def _patch(image: np.ndarray, row: int, col: int, size: int) -> np.ndarray:
+    """The size x size patch centred on (row, col), mirrored at the borders like apply_kernel."""
+    half = size // 2
+    mode = "reflect" if half < min(image.shape) else "edge"
+    padded = np.pad(image, half, mode=mode)
+    return padded[row : row + size, col : col + size]
+
+
+@dataclass(frozen=True)
+class ExplorerView:
+    """What one centre-surround cell at (row, col) sees in the photograph."""
+
+    row: int
+    col: int
+    centre_sigma: float
+    polarity: str
+    kernel: np.ndarray
+    patch: np.ndarray  # the photograph under the kernel
+    contributions: np.ndarray  # patch x kernel: what each pixel adds to the response
+    response: float  # their sum
+    response_map: np.ndarray  # the response of a cell at every position
+    centre_diameter: float
+    problem: str | None = None
+
+
+def explore_neuron(
+    col: int = 64, row: int = 40, centre_sigma: float = 1.5, polarity: str = "on"
+) -> ExplorerView:
+    """One cell's view of the photograph: the patch under its RF and its response.
+
+    Positions outside the photograph are clamped to its edge and explained in
+    ``problem``; they never raise.
+    """
+    image = bio.sample_image()
+    h, w = image.shape
+    col = as_int("col", col)
+    row = as_int("row", row)
+    centre_sigma = as_float("centre_sigma", centre_sigma, minimum=0.3)
+    one_of("polarity", polarity, bio.POLARITIES)
+    problem = None
+    if not (0 <= row < h and 0 <= col < w):
+        problem = f"({col}, {row}) is outside the {w}×{h} photograph; showing its nearest edge."
+        row, col = min(max(row, 0), h - 1), min(max(col, 0), w - 1)
+    kernel = bio.dog_kernel(centre_sigma, EXPLORER_SURROUND_RATIO, polarity=polarity)
+    patch = _patch(image, row, col, kernel.shape[0])
+    contributions = patch * kernel
+    return ExplorerView(
+        row,
+        col,
+        centre_sigma,
+        polarity,
+        kernel,
+        patch,
+        contributions,
+        float(contributions.sum(dtype=np.float64)),
+        _response_map(centre_sigma, polarity),
+        bio.dog_centre_diameter(centre_sigma, EXPLORER_SURROUND_RATIO),
+        problem,
+    )
+
+
+def draw_explorer(fig: Figure, view: ExplorerView) -> None:
+    """Photograph with the RF, the patch, its weighted contributions, and the response map."""
+    image = bio.sample_image()
+    size = view.kernel.shape[0]
+    axes = [fig.add_subplot(1, 4, i + 1) for i in range(4)]
+    show_image(axes[0], image, "where the cell looks")
+    surround_r = 2 * view.centre_sigma * EXPLORER_SURROUND_RATIO
+    for radius, colour in ((view.centre_diameter / 2, COLORS["unit"]), (surround_r, COLORS["rf"])):
+        axes[0].add_patch(Circle((view.col, view.row), radius, fill=False, ec=colour, lw=1.5))
+    axes[0].set_xlim(-0.5, image.shape[1] - 0.5)
+    axes[0].set_ylim(image.shape[0] - 0.5, -0.5)
+    show_image(axes[1], view.patch, "what it sees", vmin=0, vmax=1)
+    half = (size - 1) / 2
+    axes[1].add_patch(Circle((half, half), view.centre_diameter / 2, fill=False, ec=COLORS["unit"]))
+    show_image(
+        axes[2],
+        signed_sqrt(view.contributions),
+        "light × weights",
+        cmap=KERNEL_CMAP,
+        vmin=-1,
+        vmax=1,
+    )
+    limit = float(np.abs(view.response_map).max()) or 1.0
+    show_image(
+        axes[3],
+        view.response_map,
+        "response everywhere",
+        cmap=KERNEL_CMAP,
+        vmin=-limit,
+        vmax=limit,
+    )
+    axes[3].plot(view.col, view.row, "o", mfc="none", mec="k", ms=8, mew=1.5)
+    if view.problem:
+        axes[0].set_title("edge of the photograph", color=COLORS["warn"])
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.88, wspace=0.05)
+
+
+def describe_explorer(view: ExplorerView) -> str:
+    """One HTML line: the response and how it ranks among all positions."""
+    rank = float((view.response_map < view.response).mean()) * 100
+    text = (
+        f"{view.polarity.upper()}-centre cell at (x={view.col}, y={view.row}), centre "
+        f"{view.centre_diameter:.1f} px wide: response <b>{view.response:+.4f}</b>, "
+        f"stronger than at {rank:.0f}% of positions."
+    )
+    return text if view.problem is None else _problem_text(view.problem) + " " + text
+
+
+def neuron_explorer(
+    col: int = 64, row: int = 40, centre_sigma: float = 1.5, polarity: str = "on"
+) -> LiveFigure:
+    """Move (x, y) and resize one centre-surround cell over the photograph."""
+    h, w = bio.sample_image().shape
+    controls = {
+        "col": int_slider("x", col, 0, w - 1),
+        "row": int_slider("y", row, 0, h - 1),
+        "centre_sigma": _float_slider("centre σ (px)", centre_sigma, 0.5, 3.0, 0.5),
+        "polarity": _dropdown("cell", bio.POLARITIES, polarity),
+    }
+    return LiveFigure(
+        controls, explore_neuron, draw_explorer, describe=describe_explorer, figsize=(8.0, 2.4)
+    )
+
+
+# -- demo 2: the spot experiment -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpotView:
+    """A ganglion cell, a light (or dark) spot on it, and the whole size-tuning curve."""
+
+    diameter: float
+    centre_sigma: float
+    surround_ratio: float
+    surround_strength: float
+    polarity: str
+    spot: str
+    kernel: np.ndarray
+    experiment: bio.SpotExperiment  # responses to light spots
+    response: float  # response to the current spot
+    best_diameter: float  # the spot of this contrast that drives the cell hardest
+    centre_diameter: float
+    problem: str | None = None
+
+
+@lru_cache(maxsize=64)
+def _spot_curve(centre_sigma: float, ratio: float, strength: float):
+    kernel = bio.dog_kernel(centre_sigma, ratio, balance=strength)
+    return kernel, bio.spot_experiment(kernel, np.arange(0, 60.25, 0.25))
+
+
+def spot_size(
+    diameter: float = 6.0,
+    centre_sigma: float = 2.0,
+    surround_ratio: float = 6.0,
+    surround_strength: float = 1.0,
+    polarity: str = "on",
+    spot: str = "light",
+) -> SpotView:
+    """The spot experiment at one spot diameter, with the curve over all diameters."""
+    diameter = as_float("diameter", diameter, minimum=0.0)
+    centre_sigma = as_float("centre_sigma", centre_sigma, minimum=0.3)
+    surround_ratio = as_float("surround_ratio", surround_ratio, minimum=1.01)
+    surround_strength = as_float("surround_strength", surround_strength, minimum=0.0)
+    one_of("polarity", polarity, bio.POLARITIES)
+    one_of("spot", spot, ("light", "dark"))
+    kernel, experiment = _spot_curve(centre_sigma, surround_ratio, surround_strength)
+    sign = (1.0 if polarity == "on" else -1.0) * (1.0 if spot == "light" else -1.0)
+    signed = sign * experiment.responses
+    best = int(np.argmax(signed))
+    response = sign * bio.spot_response(kernel, diameter)
+    problem = None
+    if signed[best] <= 1e-12:
+        problem = (
+            f"A {spot} spot never excites an {polarity.upper()}-centre cell: it only "
+            f"silences it. Try a {'dark' if spot == 'light' else 'light'} spot."
+        )
+    return SpotView(
+        diameter,
+        centre_sigma,
+        surround_ratio,
+        surround_strength,
+        polarity,
+        spot,
+        kernel if polarity == "on" else -kernel,
+        experiment,
+        response,
+        float(experiment.diameters[best]),
+        bio.dog_centre_diameter(centre_sigma, surround_ratio, surround_strength),
+        problem,
+    )
+
+
+def draw_spot(fig: Figure, view: SpotView) -> None:
+    """The RF with the spot drawn on it, and response against spot diameter."""
+    grid = fig.add_gridspec(1, 2, width_ratios=[1, 1.8])
+    ax = fig.add_subplot(grid[0])
+    size = view.kernel.shape[0]
+    show_kernel(ax, view.kernel, f"{view.polarity.upper()} cell and the spot", sqrt=True)
+    centre = (size - 1) / 2
+    colour = "gold" if view.spot == "light" else "black"
+    ax.add_patch(Circle((centre, centre), view.diameter / 2, fill=False, ec=colour, lw=2))
+    ax.set_xlim(-0.5, size - 0.5)
+    ax.set_ylim(size - 0.5, -0.5)
+    curve = fig.add_subplot(grid[1])
+    sign = (1.0 if view.polarity == "on" else -1.0) * (1.0 if view.spot == "light" else -1.0)
+    exp = view.experiment
+    curve.plot(exp.diameters, sign * exp.responses, color=COLORS["accent"], lw=2)
+    curve.axhline(0, color=COLORS["muted"], lw=0.5)
+    if math.isfinite(view.centre_diameter):
+        curve.axvline(view.centre_diameter, color=COLORS["rf"], ls="--", lw=1)
+        curve.text(view.centre_diameter, curve.get_ylim()[1], " centre", color=COLORS["rf"])
+    curve.plot(view.diameter, view.response, "o", color=COLORS["unit"], ms=8)
+    curve.set_xlabel(f"{view.spot}-spot diameter (pixels)")
+    curve.set_ylabel("response")
+    curve.set_xlim(0, exp.diameters[-1])
+    if view.problem:
+        curve.set_title("no spot of this contrast excites this cell", color=COLORS["warn"])
+    else:
+        curve.set_title(f"best spot: {view.best_diameter:.2f} px")
+    fig.subplots_adjust(left=0.03, right=0.98, bottom=0.2, top=0.88, wspace=0.25)
+
+
+def describe_spot(view: SpotView) -> str:
+    """One HTML line: the current response and the best spot."""
+    text = (
+        f"{view.spot.capitalize()} spot {view.diameter:.1f} px wide on an "
+        f"{view.polarity.upper()}-centre cell: response <b>{view.response:+.4f}</b>."
+    )
+    if view.problem:
+        return _problem_text(view.problem) + " " + text
+    return (
+        text
+        + f" Best spot: <b>{view.best_diameter:.2f} px</b> (the centre is "
+        + (
+            f"{view.centre_diameter:.2f} px wide)."
+            if math.isfinite(view.centre_diameter)
+            else "unbounded: the surround is too weak to ever win)."
+        )
+    )
+
+
+def spot_size_demo(diameter: float = 6.0, centre_sigma: float = 2.0) -> LiveFigure:
+    """Sliders for the spot diameter and the cell's centre, surround and polarity."""
+    controls = {
+        "diameter": _float_slider("spot diameter (px)", diameter, 0.0, 60.0, 0.5),
+        "centre_sigma": _float_slider("centre σ (px)", centre_sigma, 1.0, 4.0, 0.5),
+        "surround_ratio": _float_slider("surround / centre", 6.0, 2.0, 8.0, 0.5),
+        "surround_strength": _float_slider("surround strength", 1.0, 0.0, 1.2, 0.05),
+        "polarity": _dropdown("cell", bio.POLARITIES, "on"),
+        "spot": _dropdown("spot", ("light", "dark"), "light"),
+    }
+    return LiveFigure(controls, spot_size, draw_spot, describe=describe_spot, figsize=(7.5, 2.8))
+
+
+# -- demo 3: orientation tuning ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrientationView:
+    """A simple cell, a grating at one orientation, and the full tuning curve."""
+
+    stimulus: float  # grating orientation, degrees
+    preferred: float  # the cell's orientation, degrees
+    sigma: float
+    wavelength: float
+    kernel: np.ndarray
+    grating: np.ndarray  # the grating at the phase that drives the cell most
+    response: float
+    tuning: bio.TuningCurve
+    problem: str | None = None
+
+
+@lru_cache(maxsize=64)
+def _tuning(preferred: float, wavelength: float, sigma: float):
+    kernel = bio.gabor_kernel(preferred, wavelength, sigma, size=31)
+    return kernel, bio.orientation_tuning(kernel, wavelength, step=2.0)
+
+
+def orientation_response(
+    stimulus: float = 30.0, preferred: float = 0.0, sigma: float = 4.0, wavelength: float = 8.0
+) -> OrientationView:
+    """A Gabor cell's peak response to a drifting grating at ``stimulus`` degrees."""
+    stimulus = as_float("stimulus", stimulus)
+    preferred = as_float("preferred", preferred)
+    sigma = as_float("sigma", sigma, minimum=0.5)
+    wavelength = as_float("wavelength", wavelength, minimum=2.0)
+    kernel, tuning = _tuning(preferred, wavelength, sigma)
+    even = float((kernel * bio.grating(31, stimulus, wavelength, 0.0)).sum())
+    odd = float((kernel * bio.grating(31, stimulus, wavelength, 90.0)).sum())
+    best_phase = math.degrees(math.atan2(-odd, even))  # phase that maximises the response
+    stim = bio.grating(31, stimulus, wavelength, best_phase)
+    problem = None
+    if sigma < wavelength / 4:
+        problem = (
+            f"The envelope (σ = {sigma:g} px) is shorter than a quarter of the wavelength "
+            f"({wavelength:g} px): the cell barely sees one stripe, so it is hardly tuned."
+        )
+    return OrientationView(
+        stimulus,
+        preferred,
+        sigma,
+        wavelength,
+        kernel,
+        stim,
+        math.hypot(even, odd),
+        tuning,
+        problem,
+    )
+
+
+def draw_orientation(fig: Figure, view: OrientationView) -> None:
+    """The cell's RF, the grating over it, and the tuning curve with the current grating."""
+    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 2])
+    show_kernel(fig.add_subplot(grid[0]), view.kernel, f"cell: {view.preferred:g}°")
+    show_image(
+        fig.add_subplot(grid[1]), view.grating, f"grating: {view.stimulus:g}°", vmin=-1, vmax=1
+    )
+    ax = fig.add_subplot(grid[2])
+    t = view.tuning
+    ax.plot(t.orientations, t.responses, color=COLORS["accent"], lw=2)
+    ax.plot(view.stimulus % 180, view.response, "o", color=COLORS["unit"], ms=8)
+    ax.axvline(t.preferred, color=COLORS["rf"], ls="--", lw=1)
+    ax.set_xlabel("grating orientation (degrees)")
+    ax.set_ylabel("peak response")
+    ax.set_xticks(range(0, 181, 45))
+    ax.set_title(f"tuning: half-width {t.half_width:.0f}°")
+    if view.problem:
+        ax.set_title("hardly tuned: see the note", color=COLORS["warn"])
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.2, top=0.86, wspace=0.25)
+
+
+def describe_orientation(view: OrientationView) -> str:
+    """One HTML line: the response relative to the best orientation."""
+    best = float(view.tuning.responses.max()) or 1.0
+    text = (
+        f"Grating at {view.stimulus:g}°, cell prefers {view.tuning.preferred:g}°: response "
+        f"<b>{view.response:.3f}</b> ({100 * view.response / best:.0f}% of its best)."
+    )
+    return text if view.problem is None else _problem_text(view.problem) + " " + text
+
+
+def orientation_demo(stimulus: float = 30.0, preferred: float = 0.0) -> LiveFigure:
+    """Turn a grating in front of a simple cell and watch its tuning curve."""
+    controls = {
+        "stimulus": _float_slider("grating (°)", stimulus, 0.0, 180.0, 5.0),
+        "preferred": _float_slider("cell prefers (°)", preferred, 0.0, 165.0, 15.0),
+        "sigma": _float_slider("envelope σ (px)", 4.0, 1.0, 8.0, 0.5),
+    }
+    return LiveFigure(
+        controls,
+        orientation_response,
+        draw_orientation,
+        describe=describe_orientation,
+        figsize=(7.5, 2.6),
+    )

@@ -1,0 +1,339 @@
+"""Model neurons of notebook 01: kernels, experiments, the photograph and the demos.
+
+Every experiment is checked against an independent route: the spot
+experiment's peak against the DoG's analytic zero crossing, the Gabor's
+orientation against its Fourier spectrum, the tuning width against the
+Gaussian-spectrum formula, and stacked kernels against autograd.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import rflesson as rfl
+from rflesson import bio, bio_demos
+
+# -- the photograph ----------------------------------------------------------------
+
+
+def test_sample_image_is_an_offline_grey_photograph():
+    image = rfl.sample_image()
+    assert image.shape == (150, 128) and image.dtype == np.float32
+    assert 0.0 <= image.min() < 0.1 and 0.9 < image.max() <= 1.0
+    assert image.std() > 0.1  # a real picture, not a flat field
+    assert rfl.sample_image(step=1).shape == (600, 512)
+    # block averaging: the small image is the mean of the big one's 4x4 blocks
+    big = rfl.sample_image(step=1)
+    assert np.allclose(image[3, 5], big[12:16, 20:24].mean(), atol=1e-5)
+    with pytest.raises(ValueError, match="step"):
+        rfl.sample_image(step=0)
+    with pytest.raises(ValueError, match="name"):
+        rfl.sample_image(name="missing.png")
+
+
+def test_sample_image_needs_no_network(monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    bio._sample_image.cache_clear()
+    assert rfl.sample_image(step=8).shape == (75, 64)
+
+
+# -- centre-surround kernels -----------------------------------------------------------
+
+
+def test_dog_is_balanced_and_radially_symmetric():
+    on = rfl.dog_kernel(2.0, 6.0)
+    assert on.shape == (73, 73)  # 2 * ceil(3 * 12) + 1
+    assert abs(float(on.sum(dtype=np.float64))) < 1e-6  # balance 1: uniform light gives 0
+    assert np.allclose(on, on.T) and np.allclose(on, on[::-1]) and np.allclose(on, on[:, ::-1])
+    c = on.shape[0] // 2
+    assert on[c, c] == on.max() > 0  # excitatory centre
+    assert on[c, c + 12] < 0  # inhibitory surround one surround sigma out
+    off = rfl.dog_kernel(2.0, 6.0, polarity="off")
+    assert np.array_equal(off, -on)
+
+
+@pytest.mark.parametrize("balance", [0.0, 0.55, 1.0])
+def test_dog_balance_is_the_surround_to_centre_weight(balance):
+    k = rfl.dog_kernel(1.5, 5.0, balance=balance).astype(np.float64)
+    positive, negative = k[k > 0].sum(), -k[k < 0].sum()
+    assert k.sum() == pytest.approx(1 - balance, abs=1e-6)
+    assert positive - negative == pytest.approx(1 - balance, abs=1e-6)
+
+
+def test_dog_zero_crossing_matches_formula():
+    k = rfl.dog_kernel(3.0, 5.0).astype(np.float64)
+    c = k.shape[0] // 2
+    row = k[c, c:]
+    i = int(np.argmax(row < 0))  # first negative pixel to the right of the centre
+    crossing = i - 1 + row[i - 1] / (row[i - 1] - row[i])  # linear interpolation
+    assert 2 * crossing == pytest.approx(rfl.dog_centre_diameter(3.0, 5.0), abs=0.3)
+    assert math.isinf(rfl.dog_centre_diameter(2.0, 6.0, balance=0.0))
+
+
+def test_dog_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="polarity"):
+        rfl.dog_kernel(polarity="up")
+    with pytest.raises(ValueError, match="surround_ratio"):
+        rfl.dog_kernel(surround_ratio=1.0)
+    with pytest.raises(TypeError, match="centre_sigma"):
+        rfl.dog_kernel(centre_sigma="big")
+
+
+# -- the spot experiment ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sigma, ratio, balance", [(1.0, 5.0, 1.0), (2.0, 6.0, 1.0), (3.0, 7.0, 1.0), (2.0, 6.0, 0.55)]
+)
+def test_spot_response_peaks_when_the_spot_fills_the_centre(sigma, ratio, balance):
+    kernel = rfl.dog_kernel(sigma, ratio, balance=balance)
+    experiment = rfl.spot_experiment(kernel)
+    centre = rfl.dog_centre_diameter(sigma, ratio, balance)
+    assert experiment.best_diameter == pytest.approx(centre, rel=0.06, abs=0.5)
+    r = experiment.responses
+    best = int(np.argmax(r))
+    assert r[0] == 0.0
+    assert np.all(np.diff(r[: best + 1]) >= -1e-9)  # rises ...
+    assert np.all(np.diff(r[best:]) <= 1e-9)  # ... then falls
+    assert r[-1] == pytest.approx(kernel.sum(), abs=1e-5)  # spot covering all = full field
+    assert experiment.best_response > 2 * max(r[-1], 0)
+
+
+def test_spot_response_is_kernel_times_disk():
+    kernel = rfl.dog_kernel(2.0, 5.0).astype(np.float64)
+    size = kernel.shape[0]
+    c = (size - 1) / 2
+    # a disk whose edge falls between pixel centres: whole pixels in or out
+    rows, cols = np.mgrid[0:size, 0:size]
+    disk = np.hypot(rows - c, cols - c) <= 3.0
+    assert rfl.spot_response(kernel, 6.0, oversample=1) == pytest.approx(kernel[disk].sum())
+    assert rfl.spot_response(kernel, 0.0) == 0.0
+    with pytest.raises(ValueError, match="diameters"):
+        rfl.spot_experiment(kernel, [-1.0])
+
+
+# -- Gabor kernels and orientation -------------------------------------------------------
+
+
+def _spectral_orientation(kernel: np.ndarray) -> float:
+    """The bars' orientation read from the kernel's 2-D spectrum (independent of gabor_kernel)."""
+    n = 128
+    spectrum = np.abs(np.fft.fftshift(np.fft.fft2(kernel, s=(n, n))))
+    row, col = np.unravel_index(np.argmax(spectrum), spectrum.shape)
+    fx, fy = col - n // 2, -(row - n // 2)  # frequency vector, y up
+    # bars run perpendicular to the frequency vector
+    return math.degrees(math.atan2(fy, fx) + math.pi / 2) % 180
+
+
+@pytest.mark.parametrize("theta", [0, 30, 45, 60, 90, 120, 135, 165])
+def test_gabor_orientation_matches_its_spectrum_and_tuning(theta):
+    kernel = rfl.gabor_kernel(theta, wavelength=8.0)
+    spectral = _spectral_orientation(kernel)
+    assert min(abs(spectral - theta), 180 - abs(spectral - theta)) < 4
+    assert rfl.orientation_tuning(kernel).preferred == pytest.approx(theta, abs=1)
+
+
+def test_gabor_conventions_on_screen():
+    horizontal = rfl.gabor_kernel(0)
+    c = horizontal.shape[0] // 2
+    assert np.all(horizontal[c, c - 2 : c + 3] > 0)  # an excitatory horizontal stripe
+    assert horizontal[c - 4, c] < 0 and horizontal[c + 4, c] < 0  # flanked by inhibition
+    assert np.allclose(rfl.gabor_kernel(90), horizontal.T, atol=1e-6)
+    # 45 degrees counter-clockwise on screen: the stripe runs from lower left to upper right
+    diagonal = rfl.gabor_kernel(45)
+    assert diagonal[c - 3, c + 3] > 0 and diagonal[c + 3, c - 3] > 0
+    assert diagonal[c - 3, c - 3] < diagonal[c - 3, c + 3]
+    for theta in (0, 45, 90):
+        k = rfl.gabor_kernel(theta)
+        assert abs(float(k.sum(dtype=np.float64))) < 1e-5  # uniform light gives nothing
+        assert float(np.linalg.norm(k)) == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("sigma", [3.0, 4.0, 6.0])
+def test_tuning_width_matches_the_spectral_formula(sigma):
+    kernel = rfl.gabor_kernel(0, wavelength=8.0, sigma=sigma)
+    tuning = rfl.orientation_tuning(kernel, wavelength=8.0, step=0.5)
+    assert tuning.half_width == pytest.approx(rfl.gabor_half_width(8.0, sigma), abs=1.5)
+    assert tuning.responses.min() < 0.05 * tuning.responses.max()
+
+
+def test_grating_response_peaks_over_phase():
+    kernel = rfl.gabor_kernel(30, wavelength=8.0, phase=40.0)
+    phases = np.arange(0, 360, 1.0)
+    brute = max(float((kernel * rfl.grating(kernel.shape[0], 30, 8.0, p)).sum()) for p in phases)
+    assert bio.grating_response(kernel, 30, 8.0) == pytest.approx(brute, rel=1e-3)
+
+
+# -- convolution and stacking ------------------------------------------------------------
+
+
+def test_apply_kernel_equals_a_conv2d_layer_away_from_the_border():
+    image = rfl.sample_image()
+    kernel = rfl.gabor_kernel(45)
+    ours = rfl.apply_kernel(image, kernel)
+    conv = torch.nn.Conv2d(1, 1, kernel.shape[0], bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(kernel)[None, None])
+        theirs = conv(torch.from_numpy(np.array(image))[None, None])[0, 0].numpy()
+    h = kernel.shape[0] // 2
+    assert ours.shape == image.shape
+    assert np.allclose(ours[h:-h, h:-h], theirs, atol=1e-5)
+    # one pixel by hand: the weighted sum of the patch
+    assert ours[50, 60] == pytest.approx(
+        float((image[50 - h : 50 + h + 1, 60 - h : 60 + h + 1] * kernel).sum()), abs=1e-5
+    )
+
+
+def test_apply_kernel_handles_kernels_bigger_than_the_image_and_rejects_bad_input():
+    small = np.ones((5, 6), dtype=np.float32)
+    out = rfl.apply_kernel(small, rfl.dog_kernel(1.0, 5.0))
+    assert out.shape == (5, 6) and np.allclose(out, 0, atol=1e-6)
+    with pytest.raises(ValueError, match="odd"):
+        rfl.apply_kernel(small, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="2-D"):
+        rfl.apply_kernel(np.ones((2, 3, 3)), np.ones((3, 3)))
+    with pytest.raises(TypeError, match="image"):
+        rfl.apply_kernel([[1.0]], np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("k1, k2", [(3, 3), (3, 5), (5, 7)])
+def test_stacked_support_equals_the_gradient_region_of_two_conv_layers(k1, k2):
+    stacked = rfl.stack_kernels(np.ones((k1, k1)), np.ones((k2, k2)))
+    size = rfl.support_size(stacked)
+    assert size == (k1 + k2 - 1, k1 + k2 - 1) and size[0] == rfl.rf_size([k1, k2], [1, 1])
+    # independent route: the input pixels that reach the centre output of two conv layers
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 1, k1, bias=False), torch.nn.Conv2d(1, 1, k2, bias=False)
+    )
+    for layer in net:
+        torch.nn.init.constant_(layer.weight, 1.0)
+    x = torch.zeros(1, 1, 21, 21, requires_grad=True)
+    y = net(x)
+    y[0, 0, y.shape[2] // 2, y.shape[3] // 2].backward()
+    grad = x.grad[0, 0].numpy()
+    assert rfl.support_size(grad) == size
+    # and the stacked kernel is the gradient itself (cropped): same weights
+    rows, cols = np.nonzero(grad)
+    crop = grad[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    assert np.allclose(crop, stacked)
+
+
+# -- published sizes -----------------------------------------------------------------------
+
+
+def test_published_sizes_grow_along_the_hierarchy_and_with_eccentricity():
+    areas = [a.area for a in rfl.VENTRAL_STREAM]
+    assert areas == ["V1", "V2", "V4", "IT"]
+    typical = [a.typical_deg for a in rfl.VENTRAL_STREAM]
+    assert all(lo < hi for lo, hi in typical)
+    assert all(a[0] < b[0] and a[1] < b[1] for a, b in zip(typical[:-1], typical[1:], strict=True))
+    assert rfl.RGC_CENTRE_RADIUS_DEG[1] * 2 < typical[0][1]
+    assert all(a.source for a in rfl.VENTRAL_STREAM)
+    for area in ("V1", "V2", "V4"):
+        assert rfl.rf_diameter_deg(area, 10) > rfl.rf_diameter_deg(area, 2)
+    assert (
+        rfl.rf_diameter_deg("V1", 5) < rfl.rf_diameter_deg("V2", 5) < rfl.rf_diameter_deg("V4", 5)
+    )
+    with pytest.raises(ValueError, match="area"):
+        rfl.area_rf("MT")
+
+
+@pytest.mark.parametrize("area", ["V1", "V2", "V4"])
+def test_tiling_fields_touch_but_do_not_overlap_along_a_ring(area):
+    tiling = rfl.rf_tiling(area, max_eccentricity=20)
+    ecc = np.hypot(tiling.x, tiling.y)
+    slope = rfl.area_rf(area).slope
+    assert np.allclose(tiling.diameter, slope * ecc)
+    for ring in np.unique(tiling.ring):
+        members = tiling.ring == ring
+        e = ecc[members][0]
+        spacing = 2 * math.pi * e / members.sum()  # arc between neighbours
+        assert spacing >= tiling.diameter[members][0] * 0.999  # no overlap
+        assert spacing < 1.5 * tiling.diameter[members][0]  # no big gaps
+    with pytest.raises(ValueError, match="retinotopic"):
+        rfl.rf_tiling("IT")
+
+
+# -- demos ---------------------------------------------------------------------------------
+
+
+def _extremes(demo):
+    """Every combination of each slider's min and max (dropdowns: every option)."""
+    import itertools
+
+    choices = []
+    for control in demo.controls.values():
+        if hasattr(control, "options"):
+            choices.append(list(control.options))
+        else:
+            choices.append([control.min, control.max])
+    names = list(demo.controls)
+    for values in itertools.product(*choices):
+        yield dict(zip(names, values, strict=True))
+
+
+@pytest.mark.parametrize("make", ["neuron_explorer", "spot_size_demo", "orientation_demo"])
+def test_demo_callbacks_at_extremes_never_raise(make):
+    demo = getattr(rfl, make)()
+    assert demo.error is None and demo.image.value
+    for values in _extremes(demo):
+        demo.set(**values)
+        assert demo.error is None, (values, demo.error)
+        assert demo.text.value
+
+
+def test_explorer_response_is_the_convolution_at_that_position():
+    demo = rfl.neuron_explorer()
+    for col, row, sigma in [(0, 0, 0.5), (127, 149, 3.0), (64, 40, 1.5), (5, 120, 2.0)]:
+        view = demo.set(col=col, row=row, centre_sigma=sigma)
+        assert view.response == pytest.approx(float(view.response_map[row, col]), abs=1e-4)
+        assert view.problem is None
+    off = demo.set(polarity="off")
+    assert off.response == pytest.approx(-view.response, abs=1e-6)
+    outside = bio_demos.explore_neuron(col=500, row=-3)
+    assert outside.problem and (outside.row, outside.col) == (0, 127)
+
+
+def test_spot_demo_reports_the_peak_and_dark_spots_for_off_cells():
+    demo = rfl.spot_size_demo()
+    view = demo.set(centre_sigma=2.0, surround_ratio=6.0, surround_strength=1.0)
+    assert view.best_diameter == pytest.approx(rfl.dog_centre_diameter(2.0, 6.0), abs=0.5)
+    off_light = demo.set(polarity="off", spot="light")
+    assert off_light.problem is not None  # a light spot only silences an OFF cell
+    off_dark = demo.set(polarity="off", spot="dark")
+    assert off_dark.problem is None and off_dark.best_diameter == view.best_diameter
+    assert "Best spot" in demo.text.value
+
+
+def test_orientation_demo_peaks_at_the_preferred_orientation():
+    demo = rfl.orientation_demo()
+    at_best = demo.set(stimulus=60.0, preferred=60.0).response
+    away = demo.set(stimulus=100.0).response
+    assert at_best > 10 * away
+    assert demo.result.tuning.preferred == pytest.approx(60.0, abs=2)
+    assert bio_demos.orientation_response(sigma=1.0).problem is not None
+
+
+# -- exercises -----------------------------------------------------------------------------
+
+
+def test_exercises_of_notebook_01_accept_the_right_answers_only():
+    from rflesson.check import EXERCISES, check
+    from rflesson.exercises import nb01  # noqa: F401
+
+    ids = sorted(i for i in EXERCISES if i.startswith("01."))
+    assert len(ids) >= 3
+    for exercise_id in ids:
+        expected = EXERCISES[exercise_id].expected()
+        assert check(exercise_id, expected).correct
+        assert not check(exercise_id, "certainly wrong").correct
