@@ -260,6 +260,7 @@ def gradient_rf(
     *,
     phases: int = 1,
     channels: int | None = None,
+    max_pixels: int = MAX_ELEMENTS,
 ) -> ReceptiveField:
     """Measure the receptive field of ``model``'s central output unit by back-propagation.
 
@@ -269,14 +270,16 @@ def gradient_rf(
     ``phases``: after upsampling, units of different phases see differently
     many pixels; ``phases=P`` measures ``P`` neighbours per axis and reports
     the largest region and the jump over ``P`` units.  ``channels``: input
-    channels (read from the first convolution when omitted).
+    channels (read from the first convolution when omitted).  ``max_pixels``:
+    the largest input (pixels per channel) the search may try.
 
     Returns the fields of ``receptive_field``: ``start`` and ``center`` are
     brought back to unit 0 (``lo - c * jump`` for the central unit ``c``);
     ``n_out`` is the output size at the input size measured, which ``note``
     gives.  When the region keeps covering the whole input while the output
-    stops growing (global pooling, flatten), ``whole_input`` is ``True`` and
-    ``size`` is ``input_size``.
+    stops growing (global pooling, flatten), or up to the largest input it
+    tries (``MAX_ELEMENTS`` pixels: squeeze-excite gates), ``whole_input``
+    is ``True`` and ``size`` is ``input_size``.
     """
     if isinstance(model, Layer):
         model = [model]
@@ -292,6 +295,7 @@ def gradient_rf(
             f"model must be a torch.nn.Module or a list of Layer, got {type(model).__name__}"
         )
     phases = as_int("phases", phases, minimum=1)
+    max_pixels = as_int("max_pixels", max_pixels, minimum=1)
     conv = _first_conv(model)
     ndim = len(conv.kernel_size)
     sizes = list(_sizes(input_size, ndim))
@@ -303,7 +307,7 @@ def gradient_rf(
         try:
             m = _measure(twin, channels, sizes, phases)
         except RuntimeError as error:  # too small for some layer: grow
-            sizes = _grow(sizes, [True] * ndim, error)
+            sizes = _grow(sizes, [True] * ndim, error, max_pixels)
             continue
         clipped = [
             b[0] == 0 or b[1] == n - 1 or j is None
@@ -317,16 +321,20 @@ def gradient_rf(
         if whole and previous == m["n_out"]:
             return _whole(channels, first_sizes, twin, ndim)
         previous = m["n_out"] if whole else None
-        sizes = _grow(sizes, clipped, None)
+        if whole and math.prod(2 * n if c else n for n, c in zip(sizes, clipped, strict=True)) > (
+            max_pixels
+        ):  # still the whole input at the largest size tried (squeeze-excite, attention)
+            return _whole(channels, first_sizes, twin, ndim)
+        sizes = _grow(sizes, clipped, None, max_pixels)
 
 
-def _grow(sizes: list[int], which: list[bool], error) -> list[int]:
+def _grow(sizes: list[int], which: list[bool], error, max_pixels: int) -> list[int]:
     grown = [2 * n if w else n for n, w in zip(sizes, which, strict=True)]
-    if math.prod(grown) > MAX_ELEMENTS:
+    if math.prod(grown) > max_pixels:
         reason = f" (the model fails: {error})" if error else ""
         raise ValueError(
             f"gradient_rf: no unclipped measurement up to input size {tuple(sizes)}{reason}; "
-            f"growing further would exceed {MAX_ELEMENTS} pixels"
+            f"growing further would exceed max_pixels={max_pixels}"
         )
     return grown
 

@@ -187,7 +187,7 @@ class Collapse:
         if n is None:
             raise ValueError(
                 "adaptive or global pooling (or flatten) needs input_size: its windows depend "
-                "on the input length"
+                "on the input length; pass input_size"
             )
         return n
 
