@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle
+from matplotlib.patches import Circle, Rectangle
 
 from . import bio
 from ._validate import as_float, as_int, one_of
@@ -309,41 +309,74 @@ def explore_neuron(
     )
 
 
+class ImageRow:
+    """Several images side by side in ONE borderless axes.
+
+    Building and laying out a matplotlib axes costs about 10 ms, so a demo
+    that shows four images in four axes cannot stay live; one axes can.
+    Every image is drawn one unit high; :meth:`add` returns a function that
+    maps an image's (column, row) pixel to the row's coordinates, and its scale.
+    """
+
+    def __init__(self, fig: Figure, rect=(0.0, 0.0, 1.0, 1.0), gap: float = 0.08):
+        self.ax = fig.add_axes(rect)
+        self.ax.set_axis_off()
+        self.gap = gap
+        self.right = 0.0
+
+    def add(self, data: np.ndarray, title: str = "", colour: str = "k", **kwargs):
+        """Draw ``data`` to the right of the previous image, with a title above it."""
+        h, w = data.shape
+        scale = 1.0 / h
+        left = self.right
+        kwargs.setdefault("cmap", "gray")
+        self.ax.imshow(
+            data, extent=(left, left + w * scale, 1.0, 0.0), interpolation="nearest", **kwargs
+        )
+        self.ax.text(left + w * scale / 2, -0.04, title, ha="center", va="bottom", color=colour)
+        self.right = left + w * scale + self.gap
+
+        def to_row(col: float, row: float) -> tuple[float, float]:
+            return left + (col + 0.5) * scale, (row + 0.5) * scale
+
+        return to_row, scale
+
+    def finish(self) -> None:
+        """Fit the view to the images and keep square pixels."""
+        self.ax.set_xlim(-0.01, self.right - self.gap + 0.01)
+        self.ax.set_ylim(1.01, -0.2)
+        self.ax.set_aspect("equal")
+
+
 def draw_explorer(fig: Figure, view: ExplorerView) -> None:
     """Photograph with the RF, the patch, its weighted contributions, and the response map."""
     image = bio.sample_image()
     size = view.kernel.shape[0]
-    axes = [fig.add_subplot(1, 4, i + 1) for i in range(4)]
-    show_image(axes[0], image, "where the cell looks")
-    surround_r = 2 * view.centre_sigma * EXPLORER_SURROUND_RATIO
-    for radius, colour in ((view.centre_diameter / 2, COLORS["unit"]), (surround_r, COLORS["rf"])):
-        axes[0].add_patch(Circle((view.col, view.row), radius, fill=False, ec=colour, lw=1.5))
-    axes[0].set_xlim(-0.5, image.shape[1] - 0.5)
-    axes[0].set_ylim(image.shape[0] - 0.5, -0.5)
-    show_image(axes[1], view.patch, "what it sees", vmin=0, vmax=1)
-    half = (size - 1) / 2
-    axes[1].add_patch(Circle((half, half), view.centre_diameter / 2, fill=False, ec=COLORS["unit"]))
-    show_image(
-        axes[2],
-        signed_sqrt(view.contributions),
-        "light × weights",
-        cmap=KERNEL_CMAP,
-        vmin=-1,
-        vmax=1,
-    )
-    limit = float(np.abs(view.response_map).max()) or 1.0
-    show_image(
-        axes[3],
-        view.response_map,
-        "response everywhere",
-        cmap=KERNEL_CMAP,
-        vmin=-limit,
-        vmax=limit,
-    )
-    axes[3].plot(view.col, view.row, "o", mfc="none", mec="k", ms=8, mew=1.5)
+    row = ImageRow(fig)
+    title, colour = "where the cell looks", "k"
     if view.problem:
-        axes[0].set_title("edge of the photograph", color=COLORS["warn"])
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.88, wspace=0.05)
+        title, colour = "edge of the photograph", COLORS["warn"]
+    to_photo, scale = row.add(image, title, colour)
+    surround_r = 2 * view.centre_sigma * EXPLORER_SURROUND_RATIO
+    centre = to_photo(view.col, view.row)
+    frame = Rectangle((0, 0), image.shape[1] * scale, 1.0, transform=row.ax.transData)
+    for radius, ec in ((view.centre_diameter / 2, COLORS["unit"]), (surround_r, COLORS["rf"])):
+        circle = row.ax.add_patch(Circle(centre, radius * scale, fill=False, ec=ec, lw=1.5))
+        circle.set_clip_path(frame)  # stay inside the photograph
+    to_patch, scale = row.add(view.patch, "what it sees", vmin=0, vmax=1)
+    half = (size - 1) / 2
+    row.ax.add_patch(
+        Circle(
+            to_patch(half, half), view.centre_diameter / 2 * scale, fill=False, ec=COLORS["unit"]
+        )
+    )
+    row.add(signed_sqrt(view.contributions), "light × weights", cmap=KERNEL_CMAP, vmin=-1, vmax=1)
+    limit = float(np.abs(view.response_map).max()) or 1.0
+    to_map, _ = row.add(
+        view.response_map, "response everywhere", cmap=KERNEL_CMAP, vmin=-limit, vmax=limit
+    )
+    row.ax.plot(*to_map(view.col, view.row), "o", mfc="none", mec="k", ms=8, mew=1.5)
+    row.finish()
 
 
 def describe_explorer(view: ExplorerView) -> str:
@@ -444,23 +477,28 @@ def spot_size(
 
 def draw_spot(fig: Figure, view: SpotView) -> None:
     """The RF with the spot drawn on it, and response against spot diameter."""
-    grid = fig.add_gridspec(1, 2, width_ratios=[1, 1.8])
-    ax = fig.add_subplot(grid[0])
+    row = ImageRow(fig, rect=(0.0, 0.05, 0.3, 0.85))
     size = view.kernel.shape[0]
-    show_kernel(ax, view.kernel, f"{view.polarity.upper()} cell and the spot", sqrt=True)
-    centre = (size - 1) / 2
+    title = f"{view.polarity.upper()} cell, {view.spot} spot"
+    to_row, scale = row.add(signed_sqrt(view.kernel), title, cmap=KERNEL_CMAP, vmin=-1, vmax=1)
+    centre = to_row((size - 1) / 2, (size - 1) / 2)
     colour = "gold" if view.spot == "light" else "black"
-    ax.add_patch(Circle((centre, centre), view.diameter / 2, fill=False, ec=colour, lw=2))
-    ax.set_xlim(-0.5, size - 0.5)
-    ax.set_ylim(size - 0.5, -0.5)
-    curve = fig.add_subplot(grid[1])
+    row.ax.add_patch(Circle(centre, view.diameter / 2 * scale, fill=False, ec=colour, lw=2))
+    row.finish()
+    curve = fig.add_axes((0.4, 0.2, 0.57, 0.66))
     sign = (1.0 if view.polarity == "on" else -1.0) * (1.0 if view.spot == "light" else -1.0)
     exp = view.experiment
     curve.plot(exp.diameters, sign * exp.responses, color=COLORS["accent"], lw=2)
     curve.axhline(0, color=COLORS["muted"], lw=0.5)
     if math.isfinite(view.centre_diameter):
         curve.axvline(view.centre_diameter, color=COLORS["rf"], ls="--", lw=1)
-        curve.text(view.centre_diameter, curve.get_ylim()[1], " centre", color=COLORS["rf"])
+        curve.text(
+            view.centre_diameter,
+            0.03,
+            " centre width",
+            color=COLORS["rf"],
+            transform=curve.get_xaxis_transform(),
+        )
     curve.plot(view.diameter, view.response, "o", color=COLORS["unit"], ms=8)
     curve.set_xlabel(f"{view.spot}-spot diameter (pixels)")
     curve.set_ylabel("response")
@@ -469,7 +507,6 @@ def draw_spot(fig: Figure, view: SpotView) -> None:
         curve.set_title("no spot of this contrast excites this cell", color=COLORS["warn"])
     else:
         curve.set_title(f"best spot: {view.best_diameter:.2f} px")
-    fig.subplots_adjust(left=0.03, right=0.98, bottom=0.2, top=0.88, wspace=0.25)
 
 
 def describe_spot(view: SpotView) -> str:
@@ -562,12 +599,12 @@ def orientation_response(
 
 def draw_orientation(fig: Figure, view: OrientationView) -> None:
     """The cell's RF, the grating over it, and the tuning curve with the current grating."""
-    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 2])
-    show_kernel(fig.add_subplot(grid[0]), view.kernel, f"cell: {view.preferred:g}°")
-    show_image(
-        fig.add_subplot(grid[1]), view.grating, f"grating: {view.stimulus:g}°", vmin=-1, vmax=1
-    )
-    ax = fig.add_subplot(grid[2])
+    row = ImageRow(fig, rect=(0.0, 0.05, 0.42, 0.85), gap=0.15)
+    limit = float(np.abs(view.kernel).max()) or 1.0
+    row.add(view.kernel, f"cell: {view.preferred:g}°", cmap=KERNEL_CMAP, vmin=-limit, vmax=limit)
+    row.add(view.grating, f"grating: {view.stimulus:g}°", vmin=-1, vmax=1)
+    row.finish()
+    ax = fig.add_axes((0.52, 0.2, 0.46, 0.66))
     t = view.tuning
     ax.plot(t.orientations, t.responses, color=COLORS["accent"], lw=2)
     ax.plot(view.stimulus % 180, view.response, "o", color=COLORS["unit"], ms=8)
@@ -578,7 +615,6 @@ def draw_orientation(fig: Figure, view: OrientationView) -> None:
     ax.set_title(f"tuning: half-width {t.half_width:.0f}°")
     if view.problem:
         ax.set_title("hardly tuned: see the note", color=COLORS["warn"])
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.2, top=0.86, wspace=0.25)
 
 
 def describe_orientation(view: OrientationView) -> str:
