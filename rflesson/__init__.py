@@ -58,5 +58,7 @@ from .bio_demos import (
 # -- effective receptive field (rflesson.erf) --------------------------------
 
 # -- initialization (rflesson.init) ------------------------------------------
+# isort: split
+from .init import center_profile, center_scaled_init_, predicted_sigma_ratio
 
 __version__ = "0.1.0"
