@@ -6,8 +6,9 @@ non-zero gradient.  To make that set equal to the set of pixels the unit
 *depends on*, it works on a copy of the model prepared so that no path can
 cancel or vanish:
 
-* float64 (in float32 a chain of 120 3x3 convolutions reads 219 instead of
-  241: the edge paths' weights, 1/9 per layer, underflow);
+* float64: in float32 a chain of 120 3x3 convolutions with weights 1/9
+  reads 221 instead of 241, because the edge paths' weight, (1/9)**120,
+  underflows (tests/test_gradient_rf.py measures it);
 * every weight a positive constant (``1 / fan_in``, which keeps values near
   1), every bias zero, batch norms the identity, the input all ones: every
   pre-activation is positive, so ReLU-like gates pass gradient;
@@ -20,14 +21,16 @@ cancel or vanish:
 * eval mode (dropout off).
 
 The input grows (doubling) until the central unit's region touches no
-border, so nothing is clipped; the jump is the distance between the
-regions of two neighbouring units.  The model passed in is not touched.
+border and doubling once more gives the same field (a strided layer can
+drop border units and cut a region short inside the input); the jump is
+the distance between the regions of two neighbouring units.  The model passed in is not touched.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import warnings
 from fractions import Fraction
 
 import torch
@@ -40,6 +43,8 @@ from .layers import Layer
 from .rf import ReceptiveField, _sizes
 
 MAX_ELEMENTS = 1 << 22  # largest input (pixels per channel) the search may try
+MAX_FAILURES = 10  # doublings tried while the model rejects the input as too small
+WHOLE_FROM = 128  # smallest input side at which a non-growing output means "whole input"
 
 
 # -- a layer list as a torch model ------------------------------------------------
@@ -203,7 +208,8 @@ def _boxes(grad: torch.Tensor) -> list[tuple[int, int]] | None:
 
 def _forward(twin: nn.Module, channels: int, sizes):
     x = torch.ones((1, channels, *sizes), dtype=torch.float64, requires_grad=True)
-    with _DenseMax():
+    with _DenseMax(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using padding='same'")
         y = twin(x)
     if isinstance(y, tuple | list):
         y = y[0]
@@ -230,26 +236,27 @@ def _measure(twin: nn.Module, channels: int, sizes, phases: int) -> dict:
             cache[key] = _boxes(g)
         return cache[key]
 
-    middle = box_of(center)
+    def at(ref, axis, t):
+        idx = list(ref)
+        idx[axis] += t
+        return box_of(idx) if idx[axis] < n_out[axis] else None
+
+    # the reference unit: the first unit of the central period that sees something
+    # (after a transposed convolution with kernel < stride some units see nothing)
+    ref = list(center)
+    for axis in range(len(sizes)):
+        for t in range(phases):
+            if at(ref, axis, t) is not None:
+                ref[axis] += t
+                break
+    middle = box_of(ref)
     if middle is None:
-        raise ValueError("gradient_rf: the central output unit does not depend on the input")
+        raise ValueError("gradient_rf: the central output units do not depend on the input at all")
     size, jump = [], []
     for axis in range(len(sizes)):
-        best = middle[axis][1] - middle[axis][0] + 1
-        far = None
-        for step in range(1, phases + 1):
-            idx = list(center)
-            idx[axis] += step
-            if idx[axis] >= n_out[axis]:
-                break
-            box = box_of(idx)
-            if box is None:
-                continue
-            if step < phases:
-                best = max(best, box[axis][1] - box[axis][0] + 1)
-            else:
-                far = box
-        size.append(best)
+        boxes = [at(ref, axis, t) for t in range(phases)]
+        size.append(max(b[axis][1] - b[axis][0] + 1 for b in boxes if b is not None))
+        far = at(ref, axis, phases)
         jump.append(None if far is None else Fraction(far[axis][0] - middle[axis][0], phases))
     return {"box": middle, "center": center, "n_out": n_out, "size": size, "jump": jump}
 
@@ -303,10 +310,15 @@ def gradient_rf(
     twin = _prepare(model)
     first_sizes = tuple(sizes)
     previous = None
+    settled = None  # the last unclipped measurement, confirmed by the next size
+    failures = 0
     while True:
         try:
             m = _measure(twin, channels, sizes, phases)
-        except RuntimeError as error:  # too small for some layer: grow
+        except RuntimeError as error:  # too small for some layer: grow (a few times)
+            failures += 1
+            if failures > MAX_FAILURES:
+                raise
             sizes = _grow(sizes, [True] * ndim, error, max_pixels)
             continue
         clipped = [
@@ -314,11 +326,23 @@ def gradient_rf(
             for b, n, j in zip(m["box"], sizes, m["jump"], strict=True)
         ]
         if not any(clipped):
-            return _result(m, ndim, tuple(sizes))
+            # A region can also be cut short inside the input, where a strided
+            # layer's last window drops the border units: accept a measurement
+            # only when twice the input gives the same field.
+            result = _result(m, ndim, tuple(sizes))
+            if settled is not None and _same_field(settled, result):
+                return settled
+            settled = result
+            if math.prod(2 * n for n in sizes) > max_pixels:
+                return settled
+            sizes = [2 * n for n in sizes]
+            continue
+        settled = None
         whole = all(b == (0, n - 1) for b, n in zip(m["box"], sizes, strict=True))
-        # whole input however large, and the output no longer grows with the
-        # input: global or adaptive pooling, or flatten
-        if whole and previous == m["n_out"]:
+        # whole input, and the output did not grow when the input doubled from
+        # at least WHOLE_FROM pixels (a finite network's output would have, unless
+        # its jump exceeds WHOLE_FROM): global or adaptive pooling, or flatten
+        if whole and previous == m["n_out"] and min(sizes) >= 2 * WHOLE_FROM:
             return _whole(channels, first_sizes, twin, ndim)
         previous = m["n_out"] if whole else None
         if whole and math.prod(2 * n if c else n for n, c in zip(sizes, clipped, strict=True)) > (
@@ -326,6 +350,10 @@ def gradient_rf(
         ):  # still the whole input at the largest size tried (squeeze-excite, attention)
             return _whole(channels, first_sizes, twin, ndim)
         sizes = _grow(sizes, clipped, None, max_pixels)
+
+
+def _same_field(a: ReceptiveField, b: ReceptiveField) -> bool:
+    return all(getattr(a, f) == getattr(b, f) for f in ("size", "jump", "start", "center"))
 
 
 def _grow(sizes: list[int], which: list[bool], error, max_pixels: int) -> list[int]:

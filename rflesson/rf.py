@@ -353,8 +353,12 @@ def _axis_fields(m: AxisMap, whole: bool, n_in: int | None) -> tuple:
         return n_in, _number(m.jump), 0, (n_in - 1) / 2
     region = m.first_region()
     size = m.size
-    if region is None:  # pragma: no cover - a map that reads nothing anywhere
-        return 0, _number(m.jump), 0, 0.0
+    if region is None:
+        raise ValueError(
+            "the output does not depend on the input: every output unit reads only padding "
+            "or the holes a transposed convolution leaves when its kernel is smaller than "
+            "its stride"
+        )
     return size, _number(m.jump), region[0], (region[0] + region[1]) / 2
 
 
