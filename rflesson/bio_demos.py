@@ -62,7 +62,7 @@ def _problem_text(problem: str) -> str:
 # -- static drawing helpers ------------------------------------------------------
 
 
-def signed_sqrt(values: np.ndarray) -> np.ndarray:
+def signed_sqrt(values: np.ndarray, top: float | None = None) -> np.ndarray:
     """``sign(v) sqrt(|v| / max|v|)``: keeps the sign, lifts weak weights into view.
 
     A DoG's surround is 25 to 50 times fainter per pixel than its centre (its
@@ -70,7 +70,8 @@ def signed_sqrt(values: np.ndarray) -> np.ndarray:
     colour scale it would be invisible.
     """
     values = np.asarray(values, dtype=np.float64)
-    top = float(np.abs(values).max()) or 1.0
+    if top is None:
+        top = float(np.abs(values).max()) or 1.0
     return np.sign(values) * np.sqrt(np.abs(values) / top)
 
 
@@ -96,23 +97,34 @@ def show_image(ax: Axes, image: np.ndarray, title: str = "", **kwargs) -> None:
 
 
 def draw_visual_field(
-    fig: Figure, image: np.ndarray, field_deg: float = 40.0, areas=("V1", "V4")
+    fig: Figure,
+    image: np.ndarray,
+    field_deg: float = 40.0,
+    areas=("V1", "V4"),
+    fixation: tuple[float, float] = (0.5, 0.37),
+    highlight_deg: float = 8.0,
 ) -> None:
     """The photograph as a field of view, tiled by the RFs of two visual areas.
 
-    The viewer fixates the centre of the photograph, which spans ``field_deg``
-    degrees horizontally.  Each circle is one RF of the published size at its
-    eccentricity (:data:`rflesson.bio.VENTRAL_STREAM`); one is filled orange:
-    a single cell sees only that.
+    The viewer fixates the point ``fixation`` (fractions of the width and
+    height; by default between Grace Hopper's eyes) and the photograph spans
+    ``field_deg`` degrees horizontally.  Each circle is one RF of the
+    published size at its eccentricity (:data:`rflesson.bio.VENTRAL_STREAM`).
+    One field near ``highlight_deg`` degrees up and to the right is filled:
+    a single cell sees only that.  The central 1° is left empty: the fields
+    there are too small to draw.
     """
     h, w = image.shape
     px_per_deg = w / field_deg
-    cx, cy = (w - 1) / 2, (h - 1) / 2
+    cx, cy = fixation[0] * (w - 1), fixation[1] * (h - 1)
+    reach = math.hypot(max(cx, w - cx), max(cy, h - cy)) / px_per_deg
     for i, area in enumerate(areas):
         ax = fig.add_subplot(1, len(areas), i + 1)
         show_image(ax, image, alpha=0.85)
-        tiling = bio.rf_tiling(area, max_eccentricity=field_deg / 2 * 1.45)
-        highlight = int(np.argmin(np.abs(np.hypot(tiling.x, tiling.y) - 8) + 10 * tiling.y))
+        tiling = bio.rf_tiling(area, max_eccentricity=reach)
+        ecc = np.hypot(tiling.x, tiling.y)
+        angle_off = np.abs(np.arctan2(tiling.y, tiling.x) - math.pi / 4)
+        highlight = int(np.argmin(np.abs(np.log(ecc / highlight_deg)) + angle_off))
         for j, (x, y, d) in enumerate(zip(tiling.x, tiling.y, tiling.diameter, strict=True)):
             circle = Circle(
                 (cx + x * px_per_deg, cy - y * px_per_deg),
@@ -129,6 +141,7 @@ def draw_visual_field(
         ax.set_ylim(h - 1, 0)
         slope = bio.area_rf(area).slope
         ax.set_title(f"{area}: RF diameter ≈ {slope:g} × eccentricity")
+    fig.tight_layout()
 
 
 def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
@@ -174,15 +187,19 @@ def draw_dog(fig: Figure, centre_sigma: float = 2.0, surround_ratio: float = 6.0
     x = np.arange(size) - (size - 1) / 2
     centre = bio._gaussian(size, centre_sigma)[size // 2]
     surround = bio._gaussian(size, centre_sigma * surround_ratio)[size // 2]
-    ax.plot(x, centre, color=COLORS["unit"], lw=1, ls="--", label="centre Gaussian")
-    ax.plot(x, -surround, color=COLORS["accent"], lw=1, ls="--", label="− surround Gaussian")
-    ax.plot(x, on[size // 2], color="k", lw=2, label="ON profile (sum)")
+    top = float(on.max())
+    ax.plot(x, signed_sqrt(centre, top), color=COLORS["unit"], lw=1, ls="--", label="centre")
+    ax.plot(
+        x, signed_sqrt(-surround, top), color=COLORS["accent"], lw=1, ls="--", label="− surround"
+    )
+    ax.plot(x, signed_sqrt(on[size // 2], top), color="k", lw=2, label="ON = centre − surround")
     ax.axhline(0, color=COLORS["muted"], lw=0.5)
     radius = bio.dog_centre_diameter(centre_sigma, surround_ratio) / 2
     ax.axvspan(-radius, radius, color=COLORS["rf_light"], alpha=0.5, lw=0)
     ax.set_xlabel("pixels from the centre")
+    ax.set_ylabel("weight (signed √ scale)")
     ax.set_title("A slice through the ON cell")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
 
 
@@ -197,10 +214,10 @@ def draw_spot_curve(ax: Axes, experiment: bio.SpotExperiment, polarity: str = "o
     ax.set_ylabel("response")
 
 
-def draw_filtered(fig: Figure, image: np.ndarray, centre_sigma: float = 1.0) -> None:
+def draw_filtered(fig: Figure, image: np.ndarray, centre_sigma: float = 0.7) -> None:
     """The photograph seen by a field of ON cells and of four orientations of simple cells."""
     panels = [("photograph", image, "gray")]
-    on = bio.apply_kernel(image, bio.dog_kernel(centre_sigma, 6.0))
+    on = bio.apply_kernel(image, bio.dog_kernel(centre_sigma, 5.0))
     panels.append(("ON cells (DoG)", on, "gray"))
     for theta in (0, 45, 90, 135):
         response = np.abs(bio.apply_kernel(image, bio.gabor_kernel(theta, wavelength=6.0)))
@@ -226,14 +243,13 @@ def draw_stacking(fig: Figure, first: np.ndarray, second: np.ndarray) -> None:
         pad = (size - kernel.shape[0]) // 2
         canvas = np.full((size, size), np.nan)
         canvas[pad : pad + kernel.shape[0], pad : pad + kernel.shape[1]] = kernel
-        ax.imshow(canvas, cmap="Oranges", vmin=0, interpolation="nearest")
+        ax.imshow(canvas, cmap="Oranges", vmin=0, vmax=float(stacked.max()) * 1.3)
         for r in range(kernel.shape[0]):
             for c in range(kernel.shape[1]):
                 ax.text(c + pad, r + pad, f"{kernel[r, c]:g}", ha="center", va="center")
         h, w = bio.support_size(kernel)
         ax.set_title(f"{title}: {h}×{w}")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set_axis_off()
     fig.tight_layout()
 
 
