@@ -169,9 +169,10 @@ def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
     for i, (lo, hi) in enumerate(zip(lows, highs, strict=True)):
         right.bar(i, hi - lo, bottom=lo, color=COLORS["rf"], alpha=0.85, width=0.6)
     right.set_yscale("log")
+    right.set_ylim(0.03, 60)
     right.set_xticks(range(len(names)), names)
     right.set_ylabel("RF diameter (degrees, log scale)")
-    right.set_title("Bigger up the hierarchy (near 5°)")
+    right.set_title("Bigger up the hierarchy")
     fig.tight_layout()
 
 
