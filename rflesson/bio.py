@@ -270,7 +270,7 @@ class SpotExperiment:
     full_field: float  # response to light covering the whole kernel
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)  # up to ~10 MB each for the largest demo kernels
 def _rim_weights(kernel_bytes: bytes, shape: tuple[int, int], oversample: int):
     """Sub-pixel radii sorted, with the kernel weight each sub-pixel carries."""
     kernel = np.frombuffer(kernel_bytes, dtype=np.float64).reshape(shape)
