@@ -19,6 +19,9 @@ from .layers import Layer
 from .rf import input_region, receptive_field, rf_size, rf_table
 
 # -- coverage and gridding (rflesson.coverage) -------------------------------
+# isort: split
+from .coverage import coverage, coverage_map
+from .hdc import hdc_ok
 
 # -- biology (rflesson.bio) ---------------------------------------------------
 # isort: split
