@@ -64,4 +64,22 @@ from .bio_demos import (
 # isort: split
 from .init import center_profile, center_scaled_init_, predicted_sigma_ratio
 
+# -- notebook 02 figures and explorer ------------------------------------------
+# isort: split
+from .rf_explorer import explore_rf, rf_explorer
+from .rf_figures import (
+    draw_alignment,
+    draw_connections,
+    draw_gradient_check,
+    draw_grid,
+    draw_layer_grids,
+    draw_layered,
+    draw_rf_vs_depth,
+    draw_segmentation,
+    gradient_map,
+    layer_stack,
+    photo,
+    spatial_sizes,
+)
+
 __version__ = "0.1.0"

@@ -1,0 +1,55 @@
+"""Notebook 02: one update of the RF explorer (compute + redraw), and its parts."""
+
+from matplotlib.figure import Figure
+
+from rflesson.rf_explorer import draw_exploration, explore_rf, rf_explorer
+from rflesson.style import png_bytes, use_course_style
+
+# a typical setting (the article's example) and the heaviest the sliders reach
+TYPICAL = dict(input_size=9, kernel=3, stride=2, padding=1, dilation=1, depth=2, unit=1)
+HEAVY = dict(input_size=32, kernel=7, stride=1, padding=3, dilation=1, depth=6, unit=31)
+
+
+def bench_rf_explorer_update():
+    """One slider move (depth 2 <-> 3) on the article's example: compute + redraw + PNG."""
+    use_course_style()
+    demo = rf_explorer(**TYPICAL)
+    slider = demo.controls["depth"]
+    values = iter(range(10**9))
+
+    def move():
+        slider.value = 2 + next(values) % 2
+
+    return move
+
+
+def bench_rf_explorer_update_heavy():
+    """One slider move on the largest picture: 32 inputs, 6 layers of 7-wide 'same' convs."""
+    use_course_style()
+    demo = rf_explorer(**HEAVY)
+    slider = demo.controls["unit"]
+    values = iter(range(10**9))
+
+    def move():
+        slider.value = 30 + next(values) % 2
+
+    return move
+
+
+def bench_rf_explorer_compute():
+    """The pure computation alone (RF engine calls and the layered data)."""
+    return lambda: explore_rf(**TYPICAL)
+
+
+def bench_rf_explorer_redraw():
+    """Drawing and PNG encoding alone."""
+    use_course_style()
+    result = explore_rf(**TYPICAL)
+    figure = Figure(figsize=(8, 3.2))
+
+    def redraw():
+        figure.clear()
+        draw_exploration(figure, result)
+        png_bytes(figure)
+
+    return redraw

@@ -1,0 +1,177 @@
+"""The RF explorer (notebook 02): driven by its sliders, checked against torch itself.
+
+The reference here never uses rflesson's arithmetic: which input pixels an
+output unit depends on is read off ``torch.nn.functional.conv1d`` applied to
+one-hot inputs (all-ones kernels, so nothing cancels), and the size, jump and
+start come from the textbook recurrences written out below.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rflesson.rf_explorer import describe_exploration, explore_rf, rf_explorer
+from rflesson.style import use_course_style
+
+SLIDERS = ("input_size", "kernel", "stride", "padding", "dilation", "depth", "unit")
+
+
+def reference(n, kernel, stride, padding, dilation, depth, unit):
+    """Lengths, the real input pixels unit ``unit`` depends on, size/jump/start; None if empty."""
+    x = torch.eye(n, dtype=torch.float64).unsqueeze(1)  # batch of n one-hot inputs
+    w = torch.ones(1, 1, kernel, dtype=torch.float64)
+    lengths = [n]
+    for _ in range(depth):
+        if x.shape[-1] + 2 * padding < dilation * (kernel - 1) + 1:
+            return None
+        x = F.conv1d(x, w, stride=stride, padding=padding, dilation=dilation)
+        lengths.append(x.shape[-1])
+    unit = min(unit, lengths[-1] - 1)
+    pixels = torch.nonzero(x[:, 0, unit] > 0).flatten().tolist()
+    size, jump, start = 1, 1, 0
+    for _ in range(depth):  # Dang Ha The Hien's recurrences, with dilation
+        size += dilation * (kernel - 1) * jump
+        start -= padding * jump
+        jump *= stride
+    return {
+        "lengths": tuple(lengths),
+        "unit": unit,
+        "pixels": pixels,
+        "size": size,
+        "jump": jump,
+        "start": start,
+        "region": (start + unit * jump, start + unit * jump + size - 1),
+    }
+
+
+def check_against_reference(result, settings):
+    expected = reference(*(settings[name] for name in SLIDERS))
+    if expected is None:
+        assert result.problem, f"no problem reported for an empty layer: {settings}"
+        assert result.size is None and result.stack is None
+        assert f"Layer {result.empty_layer}" in result.problem
+        return
+    assert result.problem is None, (settings, result.problem)
+    assert result.lengths == expected["lengths"]
+    assert result.shown_unit == expected["unit"]
+    assert (result.size, result.jump, result.start) == (
+        expected["size"],
+        expected["jump"],
+        expected["start"],
+    )
+    assert result.closed_form == expected["size"]
+    assert result.region == expected["region"]
+    real_seen = [t for t in result.stack.maps[0].seen if 0 <= t < settings["input_size"]]
+    assert real_seen == expected["pixels"], settings
+    if expected["pixels"]:
+        assert result.clipped == (expected["pixels"][0], expected["pixels"][-1])
+    assert result.center == result.start + (result.size - 1) / 2
+
+
+@pytest.fixture(scope="module")
+def demo():
+    use_course_style()
+    return rf_explorer()
+
+
+def extremes(demo):
+    bounds = {name: (demo.controls[name].min, demo.controls[name].max) for name in SLIDERS}
+    for values in itertools.product(*(bounds[name] for name in SLIDERS)):
+        yield dict(zip(SLIDERS, values, strict=True))
+
+
+def test_default_is_the_articles_example(demo):
+    result = demo.result
+    assert demo.error is None
+    assert (result.kernel, result.stride, result.padding, result.depth) == (3, 2, 1, 2)
+    assert [m.size for m in result.stack.maps] == [1, 3, 7]  # "3 then 7"
+    assert result.jump == 4
+    assert demo.image.value[:4] == b"\x89PNG"
+
+
+def test_every_extreme_combination_through_the_sliders(demo):
+    """All 2**7 corners of the slider box: right numbers, a picture, never an error."""
+    count = 0
+    for settings in extremes(demo):
+        result = demo.set(**settings)
+        assert demo.error is None, (settings, demo.error)
+        assert demo.image.value[:4] == b"\x89PNG"
+        assert demo.text.value
+        check_against_reference(result, settings)
+        count += 1
+    assert count == 2 ** len(SLIDERS)
+
+
+def test_moving_one_slider_redraws(demo):
+    demo.set(input_size=9, kernel=3, stride=2, padding=1, dilation=1, depth=2, unit=1)
+    before = demo.image.value
+    demo.controls["depth"].value = 3  # a single slider event, as in the notebook
+    assert demo.error is None and demo.result.depth == 3
+    assert demo.image.value != before
+    check_against_reference(demo.result, demo.values())
+
+
+def test_random_settings_match_torch():
+    rng = random.Random(2)
+    for _ in range(300):
+        settings = {
+            "input_size": rng.randint(1, 32),
+            "kernel": rng.randint(1, 7),
+            "stride": rng.randint(1, 4),
+            "padding": rng.randint(0, 3),
+            "dilation": rng.randint(1, 4),
+            "depth": rng.randint(1, 6),
+            "unit": rng.randint(0, 31),
+        }
+        check_against_reference(explore_rf(**settings), settings)
+
+
+def test_dilation_leaves_holes_in_what_a_unit_sees():
+    result = explore_rf(input_size=16, kernel=3, stride=1, padding=0, dilation=3, depth=1, unit=2)
+    assert result.stack.maps[0].seen == (2, 5, 8)
+    assert result.size == 7 and result.region == (2, 8)
+
+
+def test_border_unit_hangs_over_the_padding():
+    result = explore_rf(input_size=9, kernel=3, stride=2, padding=1, depth=2, unit=0)
+    assert result.region == (-3, 3) and result.clipped == (0, 3)
+    layer1 = result.stack.maps[1]
+    assert layer1.seen == (-1, 0, 1)  # reads one padding cell of layer 1
+
+
+def test_unit_past_the_end_is_replaced_with_a_note():
+    result = explore_rf(input_size=9, kernel=3, stride=2, padding=1, depth=2, unit=20)
+    assert result.shown_unit == 2 and "only 3 unit" in result.note
+    assert "only 3 unit" in describe_exploration(result)
+
+
+def test_empty_layer_is_explained_with_the_smallest_input():
+    result = explore_rf(input_size=5, kernel=7, stride=1, padding=0, dilation=1, depth=1)
+    assert result.empty_layer == 1
+    assert "at least 7" in result.problem and result.min_input == 7
+    deeper = explore_rf(input_size=9, kernel=3, stride=4, padding=0, dilation=1, depth=3)
+    assert deeper.lengths == (9, 2) and deeper.empty_layer == 2
+    assert "layer 1's output: 2 units" in deeper.problem
+    assert "Layer 2" in describe_exploration(deeper)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("kernel", 0), ("stride", 0), ("padding", -1), ("dilation", 0), ("depth", 0), ("unit", -1)],
+)
+def test_bad_values_from_code_name_the_parameter(name, value):
+    with pytest.raises(ValueError, match=name):
+        explore_rf(**{name: value})
+    with pytest.raises(TypeError, match="input_size"):
+        explore_rf(input_size=2.5)
+
+
+def test_the_demo_shows_what_compute_returns(demo):
+    settings = dict(input_size=32, kernel=5, stride=2, padding=2, dilation=1, depth=3, unit=1)
+    assert demo.set(**settings) == explore_rf(**settings)
+    assert demo.result.size == 29 and demo.result.jump == 8

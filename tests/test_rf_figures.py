@@ -1,0 +1,137 @@
+"""Notebook 02's figures: the data behind them is right, and they draw on edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import rflesson as rfl
+from rflesson import Layer
+from rflesson.rf_figures import (
+    draw_alignment,
+    draw_connections,
+    draw_gradient_check,
+    draw_grid,
+    draw_layer_grids,
+    draw_layered,
+    draw_rf_vs_depth,
+    draw_segmentation,
+    gradient_map,
+    layer_stack,
+    photo,
+    spatial_sizes,
+)
+from rflesson.style import png_bytes
+
+ARTICLE = [Layer(3, stride=2, padding=1)] * 2
+
+
+def render(fig: Figure) -> bytes:
+    data = png_bytes(fig)
+    assert data[:4] == b"\x89PNG"
+    return data
+
+
+def test_layer_stack_of_the_articles_example():
+    stack = layer_stack(ARTICLE, 9, 1)
+    assert [m.n for m in stack.maps] == [9, 5, 3]
+    assert [m.size for m in stack.maps] == [1, 3, 7]
+    assert [m.jump for m in stack.maps] == [1, 2, 4]
+    assert stack.maps[0].seen == tuple(range(1, 8)) and stack.maps[0].box == (1, 7)
+    assert stack.maps[1].seen == (1, 2, 3) and stack.maps[1].box == (1, 3)
+    assert stack.clipped == (1, 7)
+
+
+def test_layer_stack_counts_padding_cells_but_does_not_follow_them():
+    stack = layer_stack(ARTICLE, 9, 0)
+    assert stack.maps[1].seen == (-1, 0, 1)
+    assert stack.maps[0].seen == (-1, 0, 1, 2, 3)  # not -3, -2: padding reads nothing
+    assert stack.maps[0].box == (-3, 3)
+
+
+def test_layer_stack_rejects_bad_input():
+    with pytest.raises(TypeError, match="1-D"):
+        layer_stack([Layer((3, 3))], 9, 0)
+    with pytest.raises(TypeError, match="layers"):
+        layer_stack([], 9, 0)
+    with pytest.raises(ValueError, match="index"):
+        layer_stack(ARTICLE, 9, 3)
+    with pytest.raises(ValueError, match="too small"):
+        layer_stack([Layer(5)], 3, 0)
+
+
+@pytest.mark.parametrize(
+    "layers, n, unit",
+    [
+        ([Layer(1)], 1, 0),  # the smallest network there is
+        (ARTICLE, 9, 0),  # border unit, box beyond the padding
+        ([Layer(3, dilation=4)] * 3, 32, 3),  # holes, wide box
+        ([Layer(7, stride=4, padding=3)] * 3, 32, 0),  # box far beyond the padding
+        ([Layer(2, stride=2)] * 4, 16, 0),  # even kernels: half-pixel centres
+    ],
+)
+def test_layered_pictures_draw(layers, n, unit):
+    stack = layer_stack(layers, n, unit)
+    fig = Figure(figsize=(6, 3))
+    draw_layered(fig.add_subplot(), stack)
+    render(fig)
+    fig = Figure(figsize=(6, 3))
+    draw_layer_grids(fig, stack)
+    render(fig)
+    fig = Figure()
+    draw_grid(fig.add_subplot(), stack, layer_stack(layers, n, 0), level=0, numbers=False)
+    render(fig)
+
+
+def test_photo_is_offline_and_read_only():
+    image = photo()
+    assert image.shape == (600, 512, 3) and 0 <= image.min() and image.max() <= 1
+    assert not image.flags.writeable
+    assert photo(4).shape == (150, 128, 3)
+    with pytest.raises(ValueError, match="step"):
+        photo(0)
+
+
+def test_segmentation_and_connections_draw():
+    fig = Figure()
+    draw_segmentation(fig, photo(4), (60, 60), [("small", 5), ("huge", 400)])
+    render(fig)
+    for n_in, kernel in [(1, 1), (1, 3), (9, 3), (12, 7)]:
+        fig = Figure()
+        draw_connections(fig, n_in, kernel)
+        render(fig)
+
+
+def test_alignment_draws_border_and_lone_units():
+    for layers, n, units in [(ARTICLE, 9, [0, 1, 2]), ([Layer(3)], 3, [0]), ([Layer(1)], 1, [0])]:
+        fig = Figure()
+        draw_alignment(fig.add_subplot(), layers, n, units)
+        render(fig)
+
+
+def test_rf_vs_depth_and_spatial_sizes():
+    table = rfl.rf_table(rfl.zoo.vgg16(width=0.05), 224, pointwise=False)
+    sizes = spatial_sizes(table)
+    assert sizes[:3] == [3, 5, 6] and sizes[-1] == 212 and len(sizes) == 18
+    resnet = spatial_sizes(rfl.rf_table(rfl.zoo.resnet18(width=0.05), 224, pointwise=False))
+    assert resnet[-1] == 435 and resnet == sorted(resnet)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_rf_vs_depth(ax, {"vgg": sizes, "one": [3]}, input_size=224, log=True)
+    render(fig)
+
+
+def test_gradient_map_is_nonzero_exactly_where_the_unit_looks():
+    layers = [Layer(3, dilation=2), Layer(3, stride=2, padding=1)]
+    grad = gradient_map(layers, 16, (2, 3))
+    rows = layer_stack(layers, 16, 2)
+    cols = layer_stack(layers, 16, 3)
+    real = [[t for t in s.maps[0].seen if 0 <= t < 16] for s in (rows, cols)]
+    expected = np.zeros((16, 16), dtype=bool)
+    expected[np.ix_(*real)] = True
+    assert np.array_equal(grad > 0, expected)
+    region = rfl.input_region(layers, (2, 3), (16, 16))
+    fig = Figure()
+    draw_gradient_check(fig.add_subplot(), grad, region.clipped)
+    render(fig)
