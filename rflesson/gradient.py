@@ -252,6 +252,16 @@ def _measure(twin: nn.Module, channels: int, sizes, phases: int) -> dict:
     middle = box_of(ref)
     if middle is None:
         raise ValueError("gradient_rf: the central output units do not depend on the input at all")
+    if any(b[0] == 0 or b[1] == n - 1 for b, n in zip(middle, sizes, strict=True)):
+        # clipped: the input will grow, so the neighbours need not be measured
+        size = [b[1] - b[0] + 1 for b in middle]
+        return {
+            "box": middle,
+            "center": center,
+            "n_out": n_out,
+            "size": size,
+            "jump": [None] * len(sizes),
+        }
     size, jump = [], []
     for axis in range(len(sizes)):
         boxes = [at(ref, axis, t) for t in range(phases)]

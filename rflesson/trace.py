@@ -304,7 +304,8 @@ class _Builder:
         key = name.strip("_")
         if key.startswith("r") and key[1:] in ("add", "sub", "mul", "truediv", "div"):
             key = key[1:]
-        label = label or (f"{path}.{name}" if path else name)
+        short = name.strip("_")
+        label = label or (f"{path}.{short}" if path else short)
         nd = self.ndim
         x = tensors[0]
         coll = all(t.collapsed for t in tensors)
