@@ -59,6 +59,9 @@ from .bio_demos import (
 )
 
 # -- effective receptive field (rflesson.erf) --------------------------------
+# isort: split
+from .erf import erf_map, erf_stats, trf_box
+from .stacks import conv_stack
 
 # -- initialization (rflesson.init) ------------------------------------------
 # isort: split
