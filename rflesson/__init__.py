@@ -21,6 +21,17 @@ from .rf import input_region, receptive_field, rf_size, rf_table
 # -- coverage and gridding (rflesson.coverage) -------------------------------
 # isort: split
 from .coverage import coverage, coverage_map
+from .dilation_demos import dilated_kernel_demo, dilation_explorer, stack_comparison
+from .dilation_figures import (
+    draw_coverage,
+    draw_dilated_kernels,
+    draw_gridding,
+    draw_growth,
+    draw_resolution,
+    gridding,
+    growth,
+    stack_layers,
+)
 from .hdc import hdc_ok
 
 # -- biology (rflesson.bio) ---------------------------------------------------

@@ -1,0 +1,408 @@
+"""The live demos of notebook 03: dilated kernels, gridding, and four ways to grow the RF.
+
+* ``dilated_kernel_demo``: a dilated kernel sliding over a small input, with
+  the output-size formula;
+* ``dilation_explorer``: depth, one rate per layer and the kernel size in,
+  the coverage map, the RF box, the holes and the HDC verdict out;
+* ``stack_comparison``: pick the stack (plain, strided, pooled, dilated)
+  and its depth; see its RF grow against the others, its coverage and the
+  resolution it keeps.
+
+Each is a ``LiveFigure`` over a pure ``compute`` function returning a frozen
+dataclass; impossible settings come back with a ``problem`` explanation.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ._validate import as_int, one_of
+from .coverage import coverage_map
+from .dilation_figures import (
+    STACK_COLORS,
+    STACKS,
+    Gridding,
+    Growth,
+    draw_coverage,
+    gridding,
+    growth,
+    stack_layers,
+)
+from .rf import ReceptiveField, receptive_field
+from .sizes import conv_output_size, dilated_kernel_size
+from .style import COLORS
+from .widgets import LiveFigure, int_slider
+
+MAX_DEPTH = 6  # rate sliders of the explorer
+MAX_RATE = 16
+
+
+def _warn(text: str) -> str:
+    return f'<span style="color:{COLORS["warn"]}">{text}</span>'
+
+
+# -- 1. a dilated kernel sliding over an input ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DilatedSlide:
+    """One position of a dilated ``kernel`` x ``kernel`` window on an ``input_size`` square."""
+
+    input_size: int
+    kernel: int
+    dilation: int
+    padding: int
+    stride: int
+    span: int  # k + (k - 1)(d - 1)
+    n_out: int  # output side length; 0 when the window does not fit
+    unit: tuple[int, int]  # (row, col) of the output unit shown
+    taps: tuple[tuple[int, int], ...]  # (row, col) input pixels it reads (negative: padding)
+    formula: str
+    problem: str | None = None
+
+
+def dilated_slide(
+    input_size: int = 9, kernel: int = 3, dilation: int = 2, padding: int = 0, stride: int = 1,
+    step: int = 0,
+) -> DilatedSlide:  # fmt: skip
+    """Where the window sits at ``step`` (output units in reading order, wrapping round).
+
+    >>> dilated_slide(9, 3, 2).n_out
+    5
+    """
+    i = as_int("input_size", input_size, minimum=1)
+    k = as_int("kernel", kernel, minimum=1)
+    d = as_int("dilation", dilation, minimum=1)
+    p = as_int("padding", padding, minimum=0)
+    s = as_int("stride", stride, minimum=1)
+    step = as_int("step", step, minimum=0)
+    span = dilated_kernel_size(k, d)
+    formula = f"o = ⌊({i} + 2·{p} − {d}·({k} − 1) − 1) / {s}⌋ + 1"
+    try:
+        n_out = conv_output_size(i, k, s, p, d)
+    except ValueError:
+        problem = (
+            f"The dilated kernel spans {span} pixels ({k} + ({k} − 1)·({d} − 1)), more than the "
+            f"padded input ({i} + 2·{p} = {i + 2 * p}): it fits nowhere. Lower the dilation or "
+            "the kernel, or add padding."
+        )
+        return DilatedSlide(i, k, d, p, s, span, 0, (0, 0), (), formula, problem)
+    row, col = divmod(step % (n_out * n_out), n_out)
+    rows = [row * s - p + d * t for t in range(k)]
+    cols = [col * s - p + d * t for t in range(k)]
+    taps = tuple((r, c) for r in rows for c in cols)
+    return DilatedSlide(i, k, d, p, s, span, n_out, (row, col), taps, f"{formula} = {n_out}")
+
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+
+    return np.array(to_rgb(hex_colour))
+
+
+def draw_dilated_slide(fig: Figure, r: DilatedSlide) -> None:
+    """Left: the padded input with the window's taps. Right: the output, the unit in red."""
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.88, bottom=0.04, wspace=0.08)
+    lo, hi = -r.padding, r.input_size + r.padding
+    side = hi - lo
+    image = np.empty((side, side, 3))
+    image[:] = _rgb(COLORS["padding"])
+    image[r.padding : r.padding + r.input_size, r.padding : r.padding + r.input_size] = _rgb(
+        COLORS["input"]
+    )
+    if r.taps:
+        top = r.unit[0] * r.stride - r.padding
+        first = r.unit[1] * r.stride - r.padding
+        box = image[top - lo : top - lo + r.span, first - lo : first - lo + r.span]
+        box[:] = 0.5 * box + 0.5 * _rgb(COLORS["rf_light"])
+        for y, x in r.taps:
+            image[y - lo, x - lo] = _rgb(COLORS["rf"])
+    extent = (lo - 0.5, hi - 0.5, hi - 0.5, lo - 0.5)
+    left.imshow(image, extent=extent, interpolation="nearest")
+    _grid_lines(left, lo, hi)
+    if r.padding:
+        left.add_patch(
+            Rectangle((-0.5, -0.5), r.input_size, r.input_size, fill=False,
+                      edgecolor=COLORS["muted"], lw=1.5)
+        )  # fmt: skip
+    left.axis("off")
+    left.set_title(
+        f"input {r.input_size}x{r.input_size}"
+        + (f" + padding {r.padding}" if r.padding else "")
+        + f": the kernel spans {r.span}x{r.span}",
+        fontsize=10,
+    )
+    n = max(r.n_out, 1)
+    out = np.ones((n, n, 3))
+    if r.n_out:
+        out[r.unit] = _rgb(COLORS["unit"])
+    right.imshow(out, extent=(-0.5, n - 0.5, n - 0.5, -0.5), interpolation="nearest")
+    _grid_lines(right, 0, n)
+    right.axis("off")
+    right.set_title(f"output {r.n_out}x{r.n_out}" if r.n_out else "no output", fontsize=10)
+
+
+def _grid_lines(ax, lo: int, hi: int) -> None:
+    """Thin pixel borders over an image whose pixels are centred on integers."""
+    edges = np.arange(lo, hi + 1) - 0.5
+    ax.vlines(edges, lo - 0.5, hi - 0.5, color=COLORS["input_edge"], lw=0.5)
+    ax.hlines(edges, lo - 0.5, hi - 0.5, color=COLORS["input_edge"], lw=0.5)
+    ax.set_xlim(lo - 0.6, hi - 0.4)
+    ax.set_ylim(hi - 0.4, lo - 0.6)
+    ax.set_aspect("equal")
+
+
+def describe_dilated_slide(r: DilatedSlide) -> str:
+    if r.problem:
+        return _warn(r.problem)
+    return (
+        f"Effective kernel size {r.kernel} + ({r.kernel} − 1)·({r.dilation} − 1) = "
+        f"<b>{r.span}</b>, yet only {r.kernel}×{r.kernel} = {r.kernel**2} weights. "
+        f"Output side: {r.formula}. Showing output unit {r.unit}."
+    )
+
+
+def dilated_kernel_demo(
+    input_size: int = 9, kernel: int = 3, dilation: int = 2, padding: int = 0
+) -> LiveFigure:
+    """Sliders for a dilated kernel; move ``step`` to slide it over the input."""
+    controls = {
+        "input_size": int_slider("input size", input_size, 3, 16),
+        "kernel": int_slider("kernel k", kernel, 1, 5),
+        "dilation": int_slider("dilation d", dilation, 1, 6),
+        "padding": int_slider("padding p", padding, 0, 6),
+        "stride": int_slider("stride s", 1, 1, 3),
+        "step": int_slider("window position", 0, 0, 63),
+    }
+    return LiveFigure(
+        controls, dilated_slide, draw_dilated_slide, describe=describe_dilated_slide,
+        figsize=(7.5, 3.8),
+    )  # fmt: skip
+
+
+# -- 2. the dilation explorer ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explorer:
+    """A stack of dilated 2-D convolutions: coverage, RF and the HDC verdict."""
+
+    rates: tuple[int, ...]
+    kernel: int
+    grid: Gridding  # coverage map of the central unit
+    rf: ReceptiveField  # from the RF engine
+    holes: int
+    hole_share: float  # holes / RF area
+    profile: np.ndarray  # counts through the centre row (1-D)
+    note: str  # how the HDC rule and the holes compare
+    problem: str | None = None
+
+
+def explore_dilation(depth: int = 3, kernel: int = 3, **rates: int) -> Explorer:
+    """Coverage of ``depth`` layers with rates ``r1, r2, ...`` (extra rates are ignored).
+
+    >>> explore_dilation(3, 3, r1=2, r2=2, r3=2).holes > 0
+    True
+    """
+    depth = as_int("depth", depth, minimum=1)
+    kernel = as_int("kernel", kernel, minimum=1)
+    chosen = tuple(as_int(f"r{i + 1}", rates.get(f"r{i + 1}", 1), 1) for i in range(depth))
+    grid = _gridding(chosen, kernel)
+    rf = grid.cover.rf  # the engine's receptive field of this stack
+    holes = grid.cover.holes
+    profile = grid.profile
+    return Explorer(
+        chosen, kernel, grid, rf, holes, holes / grid.cover.counts.size, profile,
+        _compare(grid, holes),
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _gridding(rates: tuple[int, ...], kernel: int) -> Gridding:
+    return gridding(rates, kernel)
+
+
+def _compare(grid: Gridding, holes: int) -> str:
+    """One sentence on the HDC rule against the holes the map shows."""
+    rule = grid.rule
+    if rule is None:
+        return "The HDC rule needs at least two layers."
+    sign = "≤" if rule.ok else ">"
+    said = f"HDC rule: M₂ = {rule.m2} {sign} K = {grid.kernel}"
+    if rule.ok and not holes:
+        return f"{said}: no gridding predicted, none found."
+    if not rule.ok and holes:
+        return f"{said}: gridding predicted, and found."
+    if rule.ok:
+        return (
+            f"{said} says no gridding, but the map has holes: the rule never looks at the first "
+            f"layer (rate r₁ = {grid.rates[0]}); it assumes r₁ = 1."
+        )
+    why = (
+        "the first layer is dilated (r₁ > 1), which the rule does not model"
+        if grid.rates[0] > 1
+        else "its single number M over-estimates the real gaps here"
+    )
+    return f"{said} predicts gridding, yet there are no holes: {why}."
+
+
+def draw_explorer(fig: Figure, e: Explorer) -> None:
+    """Left: the coverage map in its RF box. Right: the counts along the centre row."""
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.16, wspace=0.25)
+    draw_coverage(left, e.grid, title=f"rates {e.rates}, kernel {e.kernel}")
+    offsets = e.grid.offsets
+    covered = e.profile > 0
+    right.fill_between(offsets, e.profile.astype(float), step="mid", color=COLORS["rf"], lw=0)
+    if (~covered).any():
+        right.plot(
+            offsets[~covered], np.zeros((~covered).sum()), "|", color=COLORS["warn"], ms=8,
+            label="hole (no path)", clip_on=False,
+        )  # fmt: skip
+        right.legend(loc="upper right")
+    right.set_ylim(0, float(e.profile.max()) * 1.25)
+    right.set_xlim(offsets[0] - 1, offsets[-1] + 1)
+    right.set_xlabel("input offset from the unit's centre (centre row)")
+    right.set_ylabel("paths")
+    right.set_title(f"RF {e.grid.size} wide: {e.grid.missed_offsets} offsets missed per axis")
+
+
+def describe_explorer(e: Explorer) -> str:
+    size = e.rf.size[0]
+    text = f"RF <b>{size}×{size}</b> (from the engine). "
+    if e.holes:
+        text += _warn(
+            f"{e.holes} of {size * size} pixels ({e.hole_share:.0%}) inside the RF are holes. "
+        )
+    else:
+        text += f'<span style="color:{COLORS["ok"]}">Every pixel of the RF is reached.</span> '
+    return text + e.note
+
+
+def dilation_explorer(depth: int = 3, kernel: int = 3, rates=(1, 2, 5)) -> LiveFigure:
+    """Depth, a rate per layer and the kernel size: the coverage map and holes, live."""
+    rates = tuple(rates) + (1,) * MAX_DEPTH
+    controls = {
+        "depth": int_slider("depth", depth, 1, MAX_DEPTH),
+        "kernel": int_slider("kernel K", kernel, 2, 7),
+    }
+    for i in range(MAX_DEPTH):
+        controls[f"r{i + 1}"] = int_slider(f"rate r{i + 1}", int(rates[i]), 1, MAX_RATE)
+    return LiveFigure(
+        controls, explore_dilation, draw_explorer, describe=describe_explorer, figsize=(8, 3.8)
+    )
+
+
+# -- 3. four stacks compared -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One stack of ``depth`` 3x3 convolutions, next to the three others."""
+
+    kind: str
+    depth: int
+    input_size: int
+    table: Growth
+    rf: ReceptiveField  # unbounded input: size, jump, start
+    n_out: int | None  # output length for input_size (None: input too small)
+    profile: np.ndarray  # 1-D coverage of the central unit (unbounded input)
+    problem: str | None = None
+
+
+@functools.lru_cache(maxsize=8)
+def _growth(input_size: int) -> Growth:
+    return growth(8, input_size)
+
+
+def compare_stacks(kind: str = "dilated", depth: int = 4, input_size: int = 128) -> Comparison:
+    """RF, jump and output length of one stack kind at ``depth``, all from the engine."""
+    one_of("kind", kind, STACKS)
+    depth = as_int("depth", depth, minimum=1)
+    input_size = as_int("input_size", input_size, minimum=1)
+    layers = stack_layers(kind, depth)
+    rf = receptive_field(layers)
+    profile = coverage_map(layers).counts
+    table = _growth(input_size)
+    n_out = table.n_out[kind][depth - 1] if depth <= len(table.depths) else None
+    problem = None
+    if n_out is None:
+        problem = (
+            f"An input of {input_size} pixels is too small for {depth} {kind} layers: each "
+            "halves the length and nothing would be left. Use a larger input or fewer layers."
+        )
+    return Comparison(kind, depth, input_size, table, rf, n_out, profile, problem)
+
+
+def draw_comparison(fig: Figure, c: Comparison) -> None:
+    """Left: RF against depth for all four stacks. Right: this stack's coverage and unit spacing."""
+    left, right = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.15, wspace=0.3)
+    t = c.table
+    for kind in STACKS:
+        bold = kind == c.kind
+        left.plot(
+            t.depths, t.size[kind], marker="o", ms=3, color=STACK_COLORS[kind],
+            lw=3 if bold else 1.2, alpha=1 if bold else 0.6, label=kind,
+            ls="--" if kind == "dilated" else "-",
+        )  # fmt: skip
+    left.plot([c.depth], [c.rf.size], "o", color=COLORS["unit"], ms=8)
+    left.set_yscale("log", base=2)
+    left.set_yticks([4, 16, 64, 256, 1024], ["4", "16", "64", "256", "1024"])
+    left.minorticks_off()
+    left.set_xticks(t.depths)
+    left.set_xlabel("number of 3x3 convolutions")
+    left.set_ylabel("receptive field")
+    left.legend(loc="upper left", fontsize=8)
+    left.set_title("RF against depth")
+    offsets = np.arange(c.rf.start, c.rf.start + c.rf.size) - c.rf.center
+    right.fill_between(
+        offsets, c.profile.astype(float), step="mid", color=STACK_COLORS[c.kind], alpha=0.8
+    )
+    centres = np.arange(-(c.rf.size // 2), c.rf.size // 2 + 1)
+    neighbours = centres[centres % c.rf.jump == 0] if c.rf.jump <= c.rf.size else centres[:1]
+    top = float(c.profile.max()) * 1.15
+    right.plot(neighbours, [top] * len(neighbours), "v", color=COLORS["unit"], ms=4)
+    right.set_ylim(0, top * 1.15)
+    right.set_xlabel("input offset from the unit's centre")
+    right.set_ylabel("paths")
+    right.set_title(f"{c.kind}: RF {c.rf.size}; next unit {c.rf.jump} px away (▼)", fontsize=10)
+    if c.problem:
+        right.text(
+            0.5, 0.5, "input too small", transform=right.transAxes, ha="center",
+            color=COLORS["warn"],
+        )  # fmt: skip
+
+
+def describe_comparison(c: Comparison) -> str:
+    text = (
+        f"<b>{c.kind}</b>, {c.depth} convolutions ({9 * c.depth} weights per channel pair): "
+        f"RF <b>{c.rf.size}</b>, jump {c.rf.jump}. "
+    )
+    if c.problem:
+        return text + _warn(c.problem)
+    return text + (
+        f"An input of {c.input_size} pixels gives <b>{c.n_out}</b> output units "
+        f"({c.n_out / c.input_size:.0%} of the input resolution per axis)."
+    )
+
+
+def stack_comparison(kind: str = "dilated", depth: int = 4, input_size: int = 128) -> LiveFigure:
+    """Pick a stack and its depth; compare its RF growth and resolution with the others."""
+    controls = {
+        "kind": widgets.ToggleButtons(options=list(STACKS), value=kind, description="stack"),
+        "depth": int_slider("depth", depth, 1, 8),
+        "input_size": widgets.Dropdown(
+            options=[32, 64, 128, 256], value=input_size, description="input size"
+        ),
+    }
+    return LiveFigure(
+        controls, compare_stacks, draw_comparison, describe=describe_comparison, figsize=(8, 3.6)
+    )

@@ -1,0 +1,335 @@
+"""Figures of notebook 03: dilated kernels, four ways to grow the RF, gridding.
+
+Pure computations (``stack_layers``, ``growth``, ``gridding``) return plain
+data computed with rflesson's RF engine and ``coverage``; ``draw_*``
+functions draw them on a given figure or axes and never call ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ._validate import as_int, one_of
+from .coverage import CoverageMap, coverage_map
+from .hdc import HDCResult, hdc_ok
+from .layers import Layer
+from .rf import receptive_field
+from .sizes import dilated_kernel_size
+from .style import COLORS, COUNT_CMAP
+
+#: The four stacks of section 2, each made of 3x3 convolutions.
+STACKS = ("plain", "strided", "pooled", "dilated")
+STACK_COLORS = {
+    "plain": COLORS["muted"],
+    "strided": COLORS["accent"],
+    "pooled": COLORS["ok"],
+    "dilated": COLORS["rf"],
+}
+
+
+# -- the four stacks ------------------------------------------------------------------
+
+
+def stack_layers(kind: str, depth: int, kernel: int = 3) -> list[Layer]:
+    """``depth`` convolutions of ``kernel`` taps: the same parameters, four geometries.
+
+    * ``plain``: stride 1, padding to keep the size;
+    * ``strided``: stride 2 in every convolution;
+    * ``pooled``: each convolution followed by a 2x2 pooling of stride 2 (no parameters);
+    * ``dilated``: rates 1, 2, 4, 8, ... (layer ``i`` has rate ``2**i``), padding to keep the size.
+
+    >>> [layer.dilation[0] for layer in stack_layers("dilated", 4)]
+    [1, 2, 4, 8]
+    """
+    one_of("kind", kind, STACKS)
+    depth = as_int("depth", depth, minimum=1)
+    kernel = as_int("kernel", kernel, minimum=1)
+    half = (kernel - 1) // 2
+    layers: list[Layer] = []
+    for i in range(depth):
+        if kind == "plain":
+            layers.append(Layer(kernel, padding=half, name=f"conv{i + 1}"))
+        elif kind == "strided":
+            layers.append(Layer(kernel, stride=2, padding=half, name=f"conv{i + 1}"))
+        elif kind == "pooled":
+            layers.append(Layer(kernel, padding=half, name=f"conv{i + 1}"))
+            layers.append(Layer(2, stride=2, name=f"pool{i + 1}"))
+        else:
+            rate = 2**i
+            layers.append(Layer(kernel, padding=half * rate, dilation=rate, name=f"conv{i + 1}"))
+    return layers
+
+
+@dataclass(frozen=True)
+class Growth:
+    """RF size, jump and output length of each stack after 1..max_depth convolutions."""
+
+    depths: tuple[int, ...]
+    input_size: int
+    size: dict[str, tuple[int, ...]]
+    jump: dict[str, tuple[int, ...]]
+    n_out: dict[str, tuple[int | None, ...]]  # None: the input is too small for that depth
+
+
+def growth(max_depth: int = 8, input_size: int = 256, kernel: int = 3) -> Growth:
+    """The four stacks side by side, every number from ``rflesson.receptive_field``."""
+    max_depth = as_int("max_depth", max_depth, minimum=1)
+    input_size = as_int("input_size", input_size, minimum=1)
+    depths = tuple(range(1, max_depth + 1))
+    size, jump, n_out = {}, {}, {}
+    for kind in STACKS:
+        fields = [receptive_field(stack_layers(kind, d, kernel)) for d in depths]
+        size[kind] = tuple(f.size for f in fields)
+        jump[kind] = tuple(f.jump for f in fields)
+        n_out[kind] = tuple(_n_out(stack_layers(kind, d, kernel), input_size) for d in depths)
+    return Growth(depths, input_size, size, jump, n_out)
+
+
+def _n_out(layers: list[Layer], input_size: int) -> int | None:
+    try:
+        return receptive_field(layers, input_size).n_out
+    except ValueError:  # the input is smaller than the stack can take
+        return None
+
+
+def draw_growth(fig: Figure, g: Growth, *, highlight: str | None = None, depth: int | None = None):
+    """Left: RF size against depth (log scale). Right: output length against depth."""
+    left, right = fig.subplots(1, 2)
+    for kind in STACKS:
+        width = 3.0 if kind == highlight else 1.8
+        style = dict(color=STACK_COLORS[kind], lw=width, marker="o", ms=4)
+        left.plot(g.depths, g.size[kind], label=kind, **style)
+        outs = [(d, n) for d, n in zip(g.depths, g.n_out[kind], strict=True) if n is not None]
+        right.plot(*zip(*outs, strict=True), label=kind, **style)
+    left.set_yscale("log", base=2)
+    left.set_xlabel("number of 3x3 convolutions")
+    left.set_ylabel("receptive field (pixels)")
+    left.set_title("RF: linear vs exponential growth")
+    right.set_yscale("log", base=2)
+    right.set_xlabel("number of 3x3 convolutions")
+    right.set_ylabel(f"output length (input {g.input_size})")
+    right.set_title("what it costs in resolution")
+    if depth is not None:
+        for ax in (left, right):
+            ax.axvline(depth, color=COLORS["unit"], lw=1, ls=":")
+    left.legend(loc="upper left")
+    fig.tight_layout()
+
+
+# -- the dilated kernel ----------------------------------------------------------------
+
+
+def draw_dilated_kernels(fig: Figure, dilations=(1, 2, 3), kernel: int = 3, grid: int = 9):
+    """One panel per rate: the taps of a ``kernel`` x ``kernel`` kernel on a small input."""
+    axes = fig.subplots(1, len(dilations))
+    for ax, d in zip(np.atleast_1d(axes), dilations, strict=True):
+        span = dilated_kernel_size(kernel, d)
+        first = (grid - span) // 2
+        _grid(ax, grid, grid)
+        ax.add_patch(
+            Rectangle(
+                (first - 0.5, first - 0.5),
+                span,
+                span,
+                facecolor=COLORS["rf_light"],
+                edgecolor=COLORS["rf"],
+                lw=2,
+            )
+        )
+        taps = [first + d * t for t in range(kernel)]
+        for y in taps:
+            for x in taps:
+                ax.add_patch(
+                    Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=COLORS["rf"], edgecolor="k")
+                )
+        ax.set_title(f"dilation {d}: spans {span}x{span}")
+    fig.tight_layout()
+
+
+def _grid(ax: Axes, rows: int, cols: int) -> None:
+    """Empty input pixels with thin borders, row 0 at the top."""
+    for y in range(rows):
+        for x in range(cols):
+            ax.add_patch(
+                Rectangle(
+                    (x - 0.5, y - 0.5),
+                    1,
+                    1,
+                    facecolor=COLORS["input"],
+                    edgecolor=COLORS["input_edge"],
+                    lw=0.5,
+                )
+            )
+    ax.set_xlim(-0.6, cols - 0.4)
+    ax.set_ylim(rows - 0.4, -0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+# -- gridding ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gridding:
+    """One stack of dilated convolutions: its coverage and the HDC rule's verdict."""
+
+    rates: tuple[int, ...]
+    kernel: int
+    cover: CoverageMap  # 2-D coverage of the central unit
+    rule: HDCResult | None  # None for a single layer (the rule needs two)
+
+    @property
+    def size(self) -> int:
+        return self.cover.counts.shape[0]
+
+    @property
+    def profile(self) -> np.ndarray:
+        """Counts along the row through the output unit (offset 0)."""
+        return self.cover.counts[min(max(-self.cover.origin[0], 0), self.size - 1)]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Input offset from the unit of each entry of ``profile``."""
+        return self.cover.origin[1] + np.arange(self.size)
+
+    @property
+    def missed_offsets(self) -> int:
+        """Offsets along one axis that no path reaches (a whole row and column each)."""
+        return int((self.profile == 0).sum())
+
+
+def gridding(rates, kernel: int = 3) -> Gridding:
+    """Coverage map of 2-D ``kernel`` x ``kernel`` convolutions with these rates."""
+    rates = tuple(as_int(f"rates[{i}]", r, minimum=1) for i, r in enumerate(rates))
+    if not rates:
+        raise ValueError("rates must list at least one dilation rate, got ()")
+    kernel = as_int("kernel", kernel, minimum=1)
+    layers = [Layer((kernel, kernel), dilation=r, padding=r * ((kernel - 1) // 2)) for r in rates]
+    rule = hdc_ok(rates, kernel) if len(rates) >= 2 else None
+    return Gridding(rates, kernel, coverage_map(layers), rule)
+
+
+def _count_image(counts: np.ndarray) -> np.ndarray:
+    """Counts as a log-scaled float image; holes become NaN (drawn white)."""
+    image = counts.astype(float)
+    image[counts == 0] = np.nan
+    return image
+
+
+def draw_coverage(ax: Axes, g: Gridding, *, title: str | None = None, box: bool = True) -> None:
+    """The coverage map: orange = number of paths (log scale), white = holes.
+
+    Axes are input offsets from the output unit's position (red square).
+    """
+    image = _count_image(g.cover.counts)
+    peak = np.nanmax(image) if np.isfinite(image).any() else 1.0
+    cmap = ListedColormap(_oranges(256)).with_extremes(bad="white")
+    top, first = g.cover.origin
+    rows, cols = g.cover.counts.shape
+    extent = (first - 0.5, first + cols - 0.5, top + rows - 0.5, top - 0.5)
+    ax.imshow(image, cmap=cmap, norm=LogNorm(1, max(peak, 2)), extent=extent,
+              interpolation="nearest")  # fmt: skip
+    if box:
+        ax.add_patch(
+            Rectangle((first - 0.5, top - 0.5), cols, rows, fill=False, edgecolor=COLORS["rf"],
+                      lw=1.5)
+        )  # fmt: skip
+    ax.plot([0], [0], marker="s", color=COLORS["unit"], ms=3)
+    holes = g.cover.holes
+    verdict = f"{holes} holes" if holes else "no holes"
+    colour = COLORS["warn"] if holes else COLORS["ok"]
+    ax.set_title(title or f"rates {g.rates}", fontsize=10)
+    ax.set_xlabel(f"RF {cols}x{rows}: {verdict}", color=colour)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _oranges(n: int) -> np.ndarray:
+    """The count colour map without its white end (so one path is still visible)."""
+    import matplotlib
+
+    return matplotlib.colormaps[COUNT_CMAP](np.linspace(0.25, 1.0, n))
+
+
+def draw_gridding(fig: Figure, stacks: list[Gridding]) -> None:
+    """One coverage map per rate list, side by side, with the HDC verdict under each."""
+    axes = np.atleast_1d(fig.subplots(1, len(stacks)))
+    for ax, g in zip(axes, stacks, strict=True):
+        draw_coverage(ax, g)
+        if g.rule is not None:
+            sign = "≤" if g.rule.ok else ">"
+            ax.text(
+                0.5,
+                -0.32,
+                f"HDC: M₂ = {g.rule.m2} {sign} {g.kernel}",
+                transform=ax.transAxes,
+                ha="center",
+                va="top",
+                fontsize=9,
+                color=COLORS["ok"] if g.rule.ok else COLORS["warn"],
+            )
+    fig.tight_layout()
+
+
+# -- sub-sampling vs dilation ---------------------------------------------------------
+
+
+def draw_resolution(fig: Figure, depth: int = 3, input_size: int = 32) -> None:
+    """The same RF reached by a strided stack and a dilated stack: where the units sit.
+
+    Each row is the 1-D input; coloured boxes are the RFs of successive
+    output units (from ``rflesson.input_region``), dots their centres.
+    """
+    from .rf import input_region
+
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, kind in zip(axes, ("strided", "dilated"), strict=True):
+        layers = stack_layers(kind, depth)
+        rf = receptive_field(layers, input_size)
+        for x in range(input_size):
+            ax.add_patch(
+                Rectangle(
+                    (x, 0),
+                    1,
+                    1,
+                    facecolor=COLORS["input"],
+                    edgecolor=COLORS["input_edge"],
+                    lw=0.5,
+                )
+            )
+        centres = [rf.center + u * rf.jump for u in range(rf.n_out)]
+        shown = [u for u in range(rf.n_out) if 0 <= centres[u] < input_size]
+        for row, u in enumerate(shown[:3]):
+            first, last = input_region(layers, u).unclipped
+            y = -0.9 - 0.55 * row
+            ax.add_patch(
+                Rectangle(
+                    (first, y),
+                    last - first + 1,
+                    0.4,
+                    facecolor=STACK_COLORS[kind],
+                    alpha=0.35 + 0.2 * row,
+                )
+            )
+        ax.plot(
+            [c + 0.5 for c in centres],
+            [1.5] * len(centres),
+            "o",
+            color=COLORS["unit"],
+            ms=4,
+        )
+        ax.set_title(
+            f"{kind}: RF {rf.size}, jump {rf.jump}, {rf.n_out} output units "
+            f"for {input_size} input pixels",
+            fontsize=10,
+        )
+        ax.set_ylim(-0.9 - 0.55 * 3, 2.2)
+        ax.set_xlim(-rf.size // 2, input_size + rf.size // 2)
+        ax.axis("off")
+    fig.tight_layout()

@@ -1,0 +1,175 @@
+"""Notebook 03's demos and figures: extreme settings never raise, and the numbers are right."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import rflesson as rfl
+from rflesson import Layer
+from rflesson import dilation_demos as dd
+from rflesson import dilation_figures as df
+
+matplotlib.use("Agg")
+
+
+def _sliders(demo):
+    return {k: c for k, c in demo.controls.items() if hasattr(c, "min")}
+
+
+def _extremes(demo, names):
+    """Every corner of the named sliders' ranges."""
+    controls = _sliders(demo)
+    for corner in itertools.product(*[(controls[n].min, controls[n].max) for n in names]):
+        yield dict(zip(names, corner, strict=True))
+
+
+# -- the dilated kernel sliding over an input ------------------------------------------
+
+
+def test_slide_numbers():
+    r = dd.dilated_slide(input_size=9, kernel=3, dilation=2, padding=0, stride=1, step=6)
+    assert r.span == rfl.dilated_kernel_size(3, 2) == 5
+    assert r.n_out == rfl.conv_output_size(9, 3, 1, 0, 2) == 5
+    assert r.unit == (1, 1)
+    assert r.taps[0] == (1, 1) and r.taps[-1] == (5, 5)
+    assert len(r.taps) == 9
+    assert dd.dilated_slide(9, 3, 2, step=25).unit == (0, 0)  # wraps round
+
+
+def test_slide_that_does_not_fit_explains_itself():
+    r = dd.dilated_slide(input_size=3, kernel=5, dilation=6)
+    assert r.n_out == 0 and r.taps == ()
+    assert "25 pixels" in r.problem
+
+
+def test_slide_demo_extremes():
+    demo = dd.dilated_kernel_demo()
+    names = ["input_size", "kernel", "dilation", "padding", "step"]
+    settings = [*_extremes(demo, names), {"stride": 3, "kernel": 1, "input_size": 16}]
+    for setting in settings:
+        result = demo.set(**setting)
+        assert demo.error is None, (setting, demo.error)
+        if result.problem is None:
+            assert 0 <= result.unit[0] < result.n_out
+            assert all(
+                -result.padding <= y < result.input_size + result.padding for y, _ in result.taps
+            )
+
+
+# -- the dilation explorer ---------------------------------------------------------------
+
+
+def test_explorer_numbers_match_coverage_and_the_engine():
+    e = dd.explore_dilation(depth=3, kernel=3, r1=1, r2=2, r3=9, r4=16)
+    assert e.rates == (1, 2, 9)  # rates beyond the depth are ignored
+    layers = [Layer((3, 3), dilation=r, padding=r) for r in (1, 2, 9)]
+    assert e.rf.size == rfl.receptive_field(layers).size == (25, 25)
+    np.testing.assert_array_equal(e.grid.cover.counts, rfl.coverage(layers))
+    assert e.holes == 25 * 25 - 21 * 21
+    assert e.grid.missed_offsets == 4
+    assert e.grid.rule.m2 == 5 and "predicted, and found" in e.note
+
+
+@pytest.mark.parametrize(
+    ("rates", "phrase"),
+    [
+        ((2, 2, 2), "never looks at the first layer"),
+        ((1, 3, 1), "over-estimates"),
+        ((2, 1, 6), "first layer is dilated"),
+        ((1, 2, 5), "none found"),
+    ],
+)
+def test_explorer_explains_each_disagreement(rates, phrase):
+    e = dd.explore_dilation(len(rates), 3, **{f"r{i + 1}": r for i, r in enumerate(rates)})
+    assert phrase in e.note
+
+
+def test_explorer_extremes():
+    demo = dd.dilation_explorer()
+    for setting in _extremes(demo, ["depth", "kernel", "r1", "r6"]):
+        result = demo.set(**setting)
+        assert demo.error is None, (setting, demo.error)
+        size = result.rf.size[0]
+        assert result.grid.cover.counts.shape == (size, size)
+    demo.set(depth=6, kernel=7, r1=16, r2=16, r3=16, r4=16, r5=16, r6=16)
+    assert demo.error is None and demo.result.rf.size == (577, 577)
+    demo.set(depth=1, r1=1)
+    assert "at least two layers" in demo.result.note and demo.result.holes == 0
+
+
+# -- four stacks compared ----------------------------------------------------------------
+
+
+def test_growth_numbers_come_from_the_engine():
+    g = df.growth(6, 256)
+    for kind in df.STACKS:
+        for d in g.depths:
+            rf = rfl.receptive_field(df.stack_layers(kind, d), 256)
+            assert g.size[kind][d - 1] == rf.size
+            assert g.jump[kind][d - 1] == rf.jump
+            assert g.n_out[kind][d - 1] == rf.n_out
+    # Independent check with the article's closed form.
+    for d in g.depths:
+        assert g.size["plain"][d - 1] == rfl.rf_size([3] * d, [1] * d) == 2 * d + 1
+        assert g.size["strided"][d - 1] == rfl.rf_size([3] * d, [2] * d)
+        rates = [2**i for i in range(d)]
+        assert g.size["dilated"][d - 1] == rfl.rf_size([3] * d, [1] * d, rates)
+        assert g.size["dilated"][d - 1] == g.size["strided"][d - 1] == 2 ** (d + 1) - 1
+    assert g.n_out["dilated"] == (256,) * 6 and g.n_out["strided"][-1] == 4
+
+
+def test_stacks_have_the_same_number_of_weighted_layers():
+    for d in (1, 4):
+        convs = {
+            kind: sum(1 for layer in df.stack_layers(kind, d) if layer.kernel[0] == 3)
+            for kind in df.STACKS
+        }
+        assert set(convs.values()) == {d}
+
+
+def test_comparison_extremes_and_problem():
+    demo = dd.stack_comparison()
+    for kind in df.STACKS:
+        for depth in (1, 8):
+            for size in (32, 256):
+                result = demo.set(kind=kind, depth=depth, input_size=size)
+                assert demo.error is None, (kind, depth, size, demo.error)
+                assert result.rf.size == rfl.receptive_field(df.stack_layers(kind, depth)).size
+    result = demo.set(kind="pooled", depth=8, input_size=32)
+    assert result.n_out is None and "too small" in result.problem
+    result = demo.set(kind="dilated", depth=8, input_size=32)
+    assert result.n_out == 32 and result.problem is None
+
+
+# -- figures ----------------------------------------------------------------------------
+
+
+def test_static_figures_draw():
+    for draw in (
+        lambda f: df.draw_growth(f, df.growth(8), highlight="dilated", depth=4),
+        lambda f: df.draw_dilated_kernels(f),
+        lambda f: df.draw_gridding(f, [df.gridding(r) for r in [(2, 2, 2), (1, 2, 5), (3,)]]),
+        lambda f: df.draw_resolution(f, 3, 32),
+    ):
+        fig = Figure(figsize=(8, 3))
+        draw(fig)
+        assert fig.axes
+
+
+def test_gridding_single_layer_has_no_rule():
+    g = df.gridding((3,))
+    assert g.rule is None and g.cover.holes == 7 * 7 - 9
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="kind"):
+        df.stack_layers("wide", 3)
+    with pytest.raises(ValueError, match="depth"):
+        df.stack_layers("plain", 0)
+    with pytest.raises(ValueError, match="rates"):
+        df.gridding(())
