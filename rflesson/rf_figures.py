@@ -138,7 +138,9 @@ def _offset(view: MapView) -> float:
     return -(view.n - 1) / 2  # rows are centred on 0
 
 
-def draw_layered(ax: Axes, stack: LayerStack, *, labels: bool = True) -> None:
+def draw_layered(
+    ax: Axes, stack: LayerStack, *, labels: bool = True, title: str | None = None
+) -> None:
     """One row of cells per feature map, input at the bottom, chosen unit (red) on top.
 
     Orange cells are the units the chosen unit depends on (pale orange: padding it
@@ -190,7 +192,8 @@ def draw_layered(ax: Axes, stack: LayerStack, *, labels: bool = True) -> None:
             )
         )  # fmt: skip
         ticks.append(y)
-        text = f"{view.name}: {view.n} {'pixels' if level == 0 else 'units'}"  # one line per label: each line costs a layout
+        noun = ("pixel" if level == 0 else "unit") + ("s" if view.n != 1 else "")
+        text = f"{view.name}: {view.n} {noun}"  # one line per label: each line costs a layout
         if level > 0:
             text += f", RF {view.size}, jump {view.jump}"
         names.append(text)
@@ -217,12 +220,12 @@ def draw_layered(ax: Axes, stack: LayerStack, *, labels: bool = True) -> None:
         for y, name in zip(ticks, names, strict=True):
             ax.text(-0.01, y, name, ha="right", va="center", fontsize=7.5, transform=label_at)
     first, last = stack.maps[0].box
-    _title(
-        ax,
-        f"unit {stack.unit} sees input {first}…{last} (size {stack.output.size}); "
-        f"real pixels {stack.clipped[0]}…{stack.clipped[1]}",
-        fontsize=9,
-    )
+    if title is None:
+        title = (
+            f"unit {stack.unit} sees input {first}…{last} (size {stack.output.size}); "
+            f"real pixels {stack.clipped[0]}…{stack.clipped[1]}"
+        )
+    _title(ax, title)
 
 
 # -- the same in 2-D, as grids -------------------------------------------------------------
@@ -520,7 +523,11 @@ def gradient_map(layers: Sequence[Layer], input_size: int, unit: tuple[int, int]
 
 def draw_gradient_check(ax: Axes, grad: np.ndarray, box: tuple[tuple[int, int], ...]) -> None:
     """The gradient map (dark: zero) with the analytic region ``box`` (clipped) drawn on it."""
-    ax.imshow(np.where(grad > 0, grad, np.nan), cmap="Oranges", interpolation="nearest")
+    top = float(grad.max()) if grad.size and grad.max() > 0 else 1.0
+    ax.imshow(  # vmin below 0: the weakest non-zero pixel stays visibly orange
+        np.where(grad > 0, grad, np.nan), cmap="Oranges", vmin=-0.25 * top, vmax=top,
+        interpolation="nearest",
+    )  # fmt: skip
     ax.set_facecolor(COLORS["input"])
     (r0, r1), (c0, c1) = box
     ax.add_patch(
