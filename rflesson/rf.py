@@ -10,9 +10,11 @@ Convolutional Neural Networks", Distill; Dang Ha The Hien 2017):
   when it is not whole (below 1 after upsampling).
 * ``start``: the first input index output unit 0 sees; negative where the
   padding reaches outside the input.
-* ``center``: the centre of unit 0's region, ``start + (size - 1) / 2`` (a
-  ``float``).  Unit ``u`` is centred at ``center + u * jump`` for every plain
-  network (no upsampling).
+* ``center``: the centre of unit 0's region, ``(first + last) / 2`` (a
+  ``float``); without upsampling that is ``start + (size - 1) / 2`` and unit
+  ``u`` is centred at ``center + u * jump``.  After upsampling units of
+  different phases differ, and the fields describe unit 0 (``size``: the
+  largest phase).
 * ``n_out``: the output length, when ``input_size`` is given.
 
 With one spatial axis each field is a number; with two or more a per-axis

@@ -10,25 +10,26 @@ import torch.nn.functional as F
 from rflesson import Layer, gradient_rf, receptive_field
 
 
-def _naive_support(model: nn.Module, n: int, dtype=torch.float32, seed: int = 0) -> int:
+def _naive_support(model: nn.Module, n: int, dtype=torch.float32, ndim: int = 2) -> int:
     """Width of the gradient support of the central unit, measured the naive way."""
-    torch.manual_seed(seed)
-    x = torch.rand(1, 1, n, n, dtype=dtype, requires_grad=True)
+    torch.manual_seed(0)
+    x = torch.rand(1, 1, *([n] * ndim), dtype=dtype, requires_grad=True)
     y = model.to(dtype)(x)
     grad = torch.zeros_like(y)
-    grad[0, 0, y.shape[2] // 2, y.shape[3] // 2] = 1
+    grad[(0, 0, *(s // 2 for s in y.shape[2:]))] = 1
     y.backward(grad)
-    cols = torch.nonzero((x.grad[0, 0] != 0).any(0)).flatten()
+    support = x.grad[0, 0] != 0
+    cols = torch.nonzero(support.any(0) if ndim == 2 else support).flatten()
     return int(cols[-1] - cols[0] + 1)
 
 
 def test_float32_loses_the_edge_of_a_deep_chain_float64_does_not():
-    chain = nn.Sequential(*[nn.Conv2d(1, 1, 3, bias=False) for _ in range(120)])
+    chain = nn.Sequential(*[nn.Conv1d(1, 1, 3, bias=False) for _ in range(120)])
     for conv in chain:
-        nn.init.constant_(conv.weight, 1 / 9)
-    assert _naive_support(chain, 260) < 241  # the (1/9)**120 edge paths underflow
-    assert gradient_rf(chain, 260).size == (241, 241)
-    assert receptive_field(chain).size == (241, 241)
+        nn.init.constant_(conv.weight, 1 / 3)
+    assert _naive_support(chain, 300, ndim=1) < 241  # the (1/3)**120 edge paths underflow
+    assert gradient_rf(chain, 300).size == 241
+    assert receptive_field(chain).size == 241
 
 
 def test_max_pool_under_counts_dense_pooling_does_not():
