@@ -96,6 +96,10 @@ class UnknownOperation(ValueError):
     """An operation whose effect on positions rflesson does not know."""
 
 
+class _Dynamic(UnknownOperation):
+    """A geometry argument fx only knows at run time (``size=skip.shape[2:]``)."""
+
+
 # -- small argument helpers -------------------------------------------------------
 
 
@@ -106,6 +110,10 @@ def _arg(args, kwargs, i: int, name: str, default=None):
 
 
 def _tup(value, ndim: int, what: str) -> tuple:
+    if isinstance(value, _Other) or (
+        isinstance(value, tuple | list) and any(isinstance(v, _Other) for v in value)
+    ):
+        raise _Dynamic(f"{what}: its size or kernel is only known when the model runs")
     if isinstance(value, torch.Size):
         value = tuple(value)
     if isinstance(value, tuple | list):
@@ -655,9 +663,14 @@ def trace_windows(
     try:
         graph = _Tracer().trace(module)
     except Exception as error:  # fx cannot trace this forward: record a pass instead
-        from .record import record_nodes
+        fx_error = error
+    else:
+        try:
+            builder, result, ndim = _fx_walk(module, graph)
+            return _finish(builder, result, output), ndim
+        except _Dynamic as error:  # e.g. F.interpolate(size=skip.shape[2:])
+            fx_error = error
+    from .record import record_nodes
 
-        builder, result, ndim = record_nodes(module, input_size, _Builder, _Tensor, _Other, error)
-        return _finish(builder, result, output), ndim
-    builder, result, ndim = _fx_walk(module, graph)
+    builder, result, ndim = record_nodes(module, input_size, _Builder, _Tensor, _Other, fx_error)
     return _finish(builder, result, output), ndim

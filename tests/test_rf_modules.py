@@ -485,3 +485,22 @@ def test_no_side_effects(training):
     assert [m.training for m in model.modules()] == flags
     assert all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters())
     assert int(model.layer1[0].bn1.num_batches_tracked) == 0
+
+
+def test_sizes_known_only_at_run_time_use_the_recording():
+    class SkipUp(nn.Module):
+        """A decoder step that upsamples to its skip connection's size."""
+
+        def __init__(self):
+            super().__init__()
+            self.down = nn.Conv2d(1, 1, 3, stride=2, padding=1)
+            self.conv = nn.Conv2d(2, 1, 3, padding=1)
+
+        def forward(self, x):
+            up = F.interpolate(self.down(x), size=x.shape[2:], mode="bilinear")
+            return self.conv(torch.cat([x, up], dim=1))
+
+    model = SkipUp()
+    rf = receptive_field(model, 32)
+    assert rf.jump == (1, 1)
+    assert same(rf, gradient_rf(model, 32, phases=2))
