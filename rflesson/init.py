@@ -116,19 +116,33 @@ def center_profile(
     return factors
 
 
+def scale_spread(factors: object) -> tuple[float, ...]:
+    """Per-axis variance of a kernel's squared-scale map ``m^2``, normalised to sum 1.
+
+    ``factors`` is any map of per-tap weight scales (e.g. :func:`center_profile`,
+    or your own).  This is the spread one randomly initialised layer with
+    those scales adds to the gradient's variance map; ``n`` layers add ``n``
+    times as much (variances add under convolution).
+
+    >>> scale_spread(np.ones((3, 3)))  # the usual 3x3 init: taps -1, 0, 1 equally likely
+    (0.6666666666666667, 0.6666666666666667)
+    """
+    scale = np.asarray(factors, dtype=np.float64) ** 2
+    if scale.ndim < 1 or not np.all(np.isfinite(scale)) or scale.sum() <= 0:
+        raise ValueError("factors must be a finite, non-empty map that is not all zero")
+    scale = scale / scale.sum()
+    return tuple(float((scale * o**2).sum()) for o in _offsets(scale.shape))
+
+
 def profile_variance(
     kernel_size: int | tuple[int, ...], strength: float, *, profile: str = "ramp"
 ) -> tuple[float, ...]:
-    """Per-axis variance of one layer's squared-scale map ``m^2`` (normalised to sum 1).
+    """:func:`scale_spread` of :func:`center_profile`: the per-axis spread one layer adds.
 
-    This is the spread one randomly initialised layer adds to the gradient's
-    variance map; ``n`` layers add ``n`` times as much.  The usual 3x3 init
-    gives ``2/3`` per axis (taps at -1, 0, 1 with equal weight); pushing all
-    the scale to the corners would give at most 1.
+    The usual 3x3 init gives ``2/3`` per axis; pushing all the scale to the
+    corners would give at most 1.
     """
-    scale = center_profile(kernel_size, strength, profile=profile) ** 2
-    scale = scale / scale.sum()
-    return tuple(float((scale * o**2).sum()) for o in _offsets(scale.shape))
+    return scale_spread(center_profile(kernel_size, strength, profile=profile))
 
 
 def predicted_sigma_ratio(
