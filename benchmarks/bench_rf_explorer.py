@@ -53,3 +53,11 @@ def bench_rf_explorer_redraw():
         png_bytes(figure)
 
     return redraw
+
+
+def summarize(results: dict[str, float]) -> list[str]:
+    """How much of an update is drawing: the computation is a small part."""
+    update, compute = results.get("rf_explorer_update"), results.get("rf_explorer_compute")
+    if not update or compute is None:
+        return []
+    return [f"RF explorer: the RF computation is {100 * compute / update:.1f}% of an update"]

@@ -135,3 +135,14 @@ def test_gradient_map_is_nonzero_exactly_where_the_unit_looks():
     fig = Figure()
     draw_gradient_check(fig.add_subplot(), grad, region.clipped)
     render(fig)
+
+
+def test_layered_picture_takes_a_title_and_says_unit_for_one():
+    stack = layer_stack([Layer(3, stride=2)] * 2, 9, 0)
+    assert stack.output.n == 1
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_layered(ax, stack, title="padding 0")
+    texts = [t.get_text() for t in ax.texts]
+    assert "padding 0" in texts and "layer 2: 1 unit, RF 7, jump 4" in texts
+    render(fig)
