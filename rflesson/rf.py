@@ -414,14 +414,16 @@ def rf_table(
     *,
     include_input: bool = False,
     pointwise: bool = True,
+    output: str | None = None,
 ) -> RFTable:
     """One row per layer (or operation): the receptive field after it.
 
     ``include_input`` adds the input itself as a first row (size 1, jump 1),
     as in Dang Ha The Hien's tables; ``pointwise=False`` hides activations,
-    norms and other operations that do not change the field.
+    norms and other operations that do not change the field; ``output``
+    stops at an operation or module path, as in ``receptive_field``.
     """
-    nodes, ndim, sizes = _as_graph(net, input_size)
+    nodes, ndim, sizes = _as_graph(net, input_size, output)
     _require_spatial(nodes)
     states = _propagate(nodes, ndim, sizes)
     rows = []

@@ -44,6 +44,11 @@ def test_alexnet_table_matches_the_recurrences():
     assert table[-1].n_out == tuple(features(torch.zeros(1, 3, 227, 227)).shape[2:])
 
 
+def test_table_stops_at_an_output():
+    table = rf_table(zoo.resnet18(width=1 / 16), 224, output="layer2", pointwise=False)
+    assert table[-1].name.startswith("layer2.1") and table[-1].size == (99, 99)
+
+
 def test_context_module_follows_yu_koltun_table_1():
     table = rf_table(zoo.context_module(2), 64, pointwise=False)
     assert [r.size[0] for r in table] == [3, 5, 9, 17, 33, 65, 67, 67]
