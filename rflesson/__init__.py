@@ -23,13 +23,17 @@ from .rf import input_region, receptive_field, rf_size, rf_table
 from .coverage import coverage, coverage_map
 from .dilation_demos import dilated_kernel_demo, dilation_explorer, stack_comparison
 from .dilation_figures import (
+    draw_causal_tree,
     draw_coverage,
     draw_dilated_kernels,
     draw_gridding,
     draw_growth,
+    draw_lattice,
+    draw_profiles,
     draw_resolution,
     gridding,
     growth,
+    lattice_experiment,
     stack_layers,
 )
 from .hdc import hdc_ok

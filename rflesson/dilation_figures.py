@@ -98,26 +98,36 @@ def _n_out(layers: list[Layer], input_size: int) -> int | None:
         return None
 
 
+_LINE = {  # lines that coincide (strided = dilated RF; plain = dilated length) stay visible
+    "plain": dict(ls="-", lw=4.5, alpha=0.45),
+    "strided": dict(ls="-", lw=4.5, alpha=0.45),
+    "pooled": dict(ls="--", lw=2.0, alpha=1.0),
+    "dilated": dict(ls="--", lw=2.0, alpha=1.0),
+}
+
+
 def draw_growth(fig: Figure, g: Growth, *, highlight: str | None = None, depth: int | None = None):
     """Left: RF size against depth (log scale). Right: output length against depth."""
     left, right = fig.subplots(1, 2)
     for kind in STACKS:
-        width = 3.0 if kind == highlight else 1.8
-        style = dict(color=STACK_COLORS[kind], lw=width, marker="o", ms=4)
+        style = dict(_LINE[kind], color=STACK_COLORS[kind], marker="o", ms=4)
+        if kind == highlight:
+            style["lw"] += 1.5
         left.plot(g.depths, g.size[kind], label=kind, **style)
         outs = [(d, n) for d, n in zip(g.depths, g.n_out[kind], strict=True) if n is not None]
         right.plot(*zip(*outs, strict=True), label=kind, **style)
-    left.set_yscale("log", base=2)
-    left.set_xlabel("number of 3x3 convolutions")
+    for ax in (left, right):
+        ax.set_yscale("log", base=2)
+        ax.yaxis.set_major_formatter("{x:.0f}")
+        ax.minorticks_off()
+        ax.set_xticks(g.depths)
+        ax.set_xlabel("number of 3x3 convolutions")
+        if depth is not None:
+            ax.axvline(depth, color=COLORS["unit"], lw=1, ls=":")
     left.set_ylabel("receptive field (pixels)")
     left.set_title("RF: linear vs exponential growth")
-    right.set_yscale("log", base=2)
-    right.set_xlabel("number of 3x3 convolutions")
     right.set_ylabel(f"output length (input {g.input_size})")
     right.set_title("what it costs in resolution")
-    if depth is not None:
-        for ax in (left, right):
-            ax.axvline(depth, color=COLORS["unit"], lw=1, ls=":")
     left.legend(loc="upper left")
     fig.tight_layout()
 
@@ -266,7 +276,7 @@ def draw_gridding(fig: Figure, stacks: list[Gridding]) -> None:
             sign = "≤" if g.rule.ok else ">"
             ax.text(
                 0.5,
-                -0.32,
+                -0.2,
                 f"HDC: M₂ = {g.rule.m2} {sign} {g.kernel}",
                 transform=ax.transAxes,
                 ha="center",
@@ -332,4 +342,113 @@ def draw_resolution(fig: Figure, depth: int = 3, input_size: int = 32) -> None:
         ax.set_ylim(-0.9 - 0.55 * 3, 2.2)
         ax.set_xlim(-rf.size // 2, input_size + rf.size // 2)
         ax.axis("off")
+    fig.tight_layout()
+
+
+# -- WaveNet's causal tree ------------------------------------------------------------
+
+
+def draw_causal_tree(ax: Axes, rates=(1, 2, 4, 8)) -> None:
+    """Kernel-2 causal layers: which units the last output reads, layer by layer.
+
+    Row 0 is the input, the top row the output unit at time 0; lines are
+    the taps that lead to it (unit ``t`` reads ``t - rate`` and ``t``).
+    """
+    rates = tuple(as_int(f"rates[{i}]", r, minimum=1) for i, r in enumerate(rates))
+    depth = len(rates)
+    width = sum(rates) + 1
+    reached = [{0}]  # units of each layer that lead to the output, top first
+    for r in reversed(rates):
+        reached.append({t - s for t in reached[-1] for s in (0, r)})
+    for level in range(depth + 1):
+        y = depth - level  # the output on top
+        xs = np.arange(-width + 1, 1)
+        ax.plot(xs, [y] * len(xs), "o", color=COLORS["input_edge"], ms=3, zorder=1)
+        ax.plot(sorted(reached[level]), [y] * len(reached[level]), "o", ms=5, zorder=3,
+                color=COLORS["unit"] if level == 0 else COLORS["rf"])  # fmt: skip
+        if level < depth:
+            r = rates[depth - 1 - level]
+            for t in reached[level]:
+                for s in (0, r):
+                    ax.plot([t, t - s], [y, y - 1], color=COLORS["rf"], lw=1, zorder=2)
+            ax.text(1.2, y - 0.5, f"rate {r}", va="center", fontsize=9)
+    ax.text(1.2, 0, "input", va="center", fontsize=9)
+    ax.set_xlim(-width, 4)
+    ax.axis("off")
+
+
+# -- what a hole means: a blind lattice --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """A random dilated network, an input change on one sub-lattice, and the output change."""
+
+    rates: tuple[int, ...]
+    change: np.ndarray  # the input perturbation (non-zero on the (odd, odd) pixels only)
+    delta: np.ndarray  # |output(x + change) - output(x)|
+
+
+def lattice_experiment(rates, size: int = 48, seed: int = 0) -> Lattice:
+    """Perturb only the pixels with odd row and odd column; see which outputs change.
+
+    The network: one-channel 3x3 convolutions with random weights, ReLU
+    between them, padding to keep the size, float64.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    rates = tuple(as_int(f"rates[{i}]", r, minimum=1) for i, r in enumerate(rates))
+    size = as_int("size", size, minimum=4)
+    gen = torch.Generator().manual_seed(seed)
+    weights = [torch.randn(1, 1, 3, 3, generator=gen, dtype=torch.float64) for _ in rates]
+    x = torch.rand(1, 1, size, size, generator=gen, dtype=torch.float64)
+    change = torch.zeros_like(x)
+    change[..., 1::2, 1::2] = torch.rand(
+        1, 1, size // 2, size // 2, generator=gen, dtype=torch.float64
+    )
+
+    def net(z):
+        for i, (w, r) in enumerate(zip(weights, rates, strict=True)):
+            z = F.conv2d(z, w, padding=r, dilation=r)
+            if i < len(rates) - 1:
+                z = torch.relu(z)
+        return z
+
+    delta = (net(x + change) - net(x)).abs()[0, 0].numpy()
+    return Lattice(rates, change[0, 0].numpy(), delta)
+
+
+def draw_lattice(fig: Figure, experiments: list[Lattice]) -> None:
+    """The input change, then the output change of each network (white: unchanged)."""
+    axes = fig.subplots(1, len(experiments) + 1)
+    axes[0].imshow(experiments[0].change, cmap="Greys", interpolation="nearest")
+    axes[0].set_title("input change\n(odd rows and columns only)", fontsize=10)
+    for ax, e in zip(axes[1:], experiments, strict=True):
+        changed = e.delta > 1e-12
+        ax.imshow(np.where(changed, 1.0, 0.0), cmap=ListedColormap(["white", COLORS["unit"]]),
+                  vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
+        ax.set_title(f"rates {e.rates}:\n{changed.mean():.0%} of outputs change", fontsize=10)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+
+
+# -- 1-D coverage profiles --------------------------------------------------------------
+
+
+def draw_profiles(fig: Figure, stacks: dict[str, list[Layer]]) -> None:
+    """The 1-D coverage of each stack (paths per input offset), one panel each."""
+    axes = np.atleast_1d(fig.subplots(1, len(stacks), sharey=False))
+    for ax, (label, layers) in zip(axes, stacks.items(), strict=True):
+        cmap = coverage_map(layers)
+        rf = cmap.rf
+        offsets = np.arange(rf.size) + rf.start - rf.center
+        ax.fill_between(offsets, cmap.counts.astype(float), step="mid", lw=0,
+                        color=STACK_COLORS.get(label.split()[0], COLORS["rf"]))  # fmt: skip
+        holes = "no holes" if not cmap.holes else f"{cmap.holes} holes"
+        ax.set_title(f"{label}: RF {rf.size}, jump {rf.jump}, {holes}", fontsize=10)
+        ax.set_xlabel("input offset from the unit's centre")
+    axes[0].set_ylabel("paths")
     fig.tight_layout()

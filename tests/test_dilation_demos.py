@@ -173,3 +173,45 @@ def test_bad_arguments():
         df.stack_layers("plain", 0)
     with pytest.raises(ValueError, match="rates"):
         df.gridding(())
+
+
+def test_lattice_experiment_shows_the_blind_sub_images():
+    blind = df.lattice_experiment((2, 2, 2), size=24)
+    moved = blind.delta > 1e-12
+    assert moved.any()
+    assert not moved[0::2, :].any() and not moved[:, 0::2].any()
+    mixed = df.lattice_experiment((1, 2, 5), size=24)
+    assert (mixed.delta > 1e-12)[0::2, 0::2].any()
+
+
+def test_more_figures_draw():
+    fig = Figure(figsize=(8, 3))
+    df.draw_causal_tree(fig.add_subplot(), (1, 2, 4))
+    fig = Figure(figsize=(8, 3))
+    df.draw_lattice(fig, [df.lattice_experiment((2, 2), size=8)])
+    fig = Figure(figsize=(8, 3))
+    df.draw_profiles(fig, {"strided": df.stack_layers("strided", 3)})
+    assert len(fig.axes) == 1
+
+
+def test_strided_and_dilated_units_have_the_same_paths():
+    for depth in (2, 3, 5):
+        np.testing.assert_array_equal(
+            rfl.coverage(df.stack_layers("strided", depth)),
+            rfl.coverage(df.stack_layers("dilated", depth)),
+        )
+
+
+def test_exercise_answers_and_their_explanations():
+    assert rfl.check("03.dilated-stack-rf", 31)
+    assert rfl.check("03.wavenet-layers", 12) and not rfl.check("03.wavenet-layers", 11)
+    for rates in [(1, 2, 4), (4, 1, 2), (1, 1, 5), (1, 3, 3)]:  # the explanation's claims
+        assert rfl.check("03.cover-15", rates), rates
+    for wrong in [(2, 2, 3), (1, 2, 3), (1, 2), "124", None]:
+        assert not rfl.check("03.cover-15", wrong), wrong
+    padded = [Layer(3, dilation=r, padding=r) for r in (2, 2, 3)]  # unit at offset 0
+    assert {p[0] for p in rfl.coverage_map(padded).hole_positions()} == {-6, 6}
+    assert rfl.check("03.which-grid", {(2, 4, 6), (1, 4, 8)})
+    assert not rfl.check("03.which-grid", {(2, 4, 6)})
+    ternary = rfl.coverage([Layer(3, dilation=r) for r in (1, 3, 9)])
+    assert ternary.shape == (27,) and (ternary == 1).all()  # balanced ternary
