@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -146,8 +147,6 @@ def _draw_problem(fig: Figure, result: Exploration) -> None:
     span = dilated_kernel_size(result.kernel, result.dilation)
     x = np.arange(-p, n_in + p)
     real = (x >= 0) & (x < n_in)
-    from matplotlib.collections import PolyCollection
-
     ax.add_collection(
         PolyCollection(_cells(x[real], 0), facecolors=COLORS["input"], edgecolors="grey")
     )
@@ -160,14 +159,20 @@ def _draw_problem(fig: Figure, result: Exploration) -> None:
     ax.add_patch(
         Rectangle((-p - 0.5, -1.6), span, 0.7, facecolor="none", edgecolor=COLORS["warn"], lw=2)
     )
-    ax.text(-p - 0.5, -2.1, f"layer {result.empty_layer}'s window: {span} units", va="top",
+    ax.text(-p - 0.5, -1.25, f" window of layer {result.empty_layer}: {span} units", va="center",
             color=COLORS["warn"], fontsize=9)  # fmt: skip
+    where = "input" if result.empty_layer == 1 else f"output of layer {result.empty_layer - 1}"
+    ax.text(-p - 0.5, 0.6, f"{where}: {n_in} units + padding {p} on each side", va="bottom",
+            fontsize=9)  # fmt: skip
     ax.text(
-        0.5, 0.98, "Empty output: see the explanation above", transform=ax.transAxes,
-        ha="center", va="top", color=COLORS["warn"], fontsize=11,
+        0.0, 0.98,
+        f"Layer {result.empty_layer} has an empty output: its window ({span} units) is wider\n"
+        f"than its padded input ({n_in + 2 * p} units), so it fits nowhere.\n"
+        f"This stack needs an input of at least {result.min_input} pixels.",
+        transform=ax.transAxes, ha="left", va="top", color=COLORS["warn"], fontsize=10,
     )  # fmt: skip
     ax.set_xlim(-p - 1.5, max(n_in + p, span - p) + 0.5)
-    ax.set_ylim(-3.2, 1.8)
+    ax.set_ylim(-2.4, 3.2)
     ax.set_axis_off()
 
 

@@ -175,3 +175,11 @@ def test_the_demo_shows_what_compute_returns(demo):
     settings = dict(input_size=32, kernel=5, stride=2, padding=2, dilation=1, depth=3, unit=1)
     assert demo.set(**settings) == explore_rf(**settings)
     assert demo.result.size == 29 and demo.result.jump == 8
+
+
+def test_the_plot_itself_explains_an_empty_layer(demo):
+    result = demo.set(input_size=5, kernel=7, stride=1, padding=0, dilation=4, depth=2, unit=0)
+    assert demo.error is None and result.empty_layer == 1
+    texts = " ".join(t.get_text() for ax in demo.figure.axes for t in ax.texts)
+    assert "empty output" in texts and f"at least {result.min_input} pixels" in texts
+    assert result.min_input == 25 + 24  # two stride-1 layers whose windows span 25
