@@ -258,3 +258,13 @@ def test_loglog_slope():
     assert loglog_slope(x, 3 * x**0.5) == pytest.approx(0.5)
     with pytest.raises(ValueError):
         loglog_slope([1, 2], [1, -2])
+
+
+def test_thread_count_is_restored():
+    before = torch.get_num_threads()
+    erf_map(conv_stack(2), 9, n=2, threads=1)
+    erf_map(conv_stack(2), 9, n=2, threads=None)
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads"):
+        erf_map(conv_stack(2), 9, n=2, threads=0)
+    assert torch.get_num_threads() == before
