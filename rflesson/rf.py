@@ -32,7 +32,7 @@ from fractions import Fraction
 from ._validate import as_int
 from .axismap import AxisMap, union
 from .graph import Node, ancestors, chain, select
-from .layers import Layer
+from .layers import Layer, Window
 
 Number = int | Fraction | float
 
@@ -562,9 +562,23 @@ def _clipped(nodes: list[Node], states: dict[str, _State], idx, ndim: int):
                 if node.kind in ("pointwise", "merge"):
                     reach = {0} if n_in == 1 and n > 1 else units
                 else:
-                    op = node.axes[a]
-                    reach = {t for u in units for t in op.taps(u, n_in) if 0 <= t < n_in}
+                    reach = _reach(node.axes[a], units, n_in)
                 need.setdefault(name, set()).update(reach)
         seen = need.get(nodes[0].name)
         boxes.append((min(seen), max(seen)) if seen else (1, 0))
     return tuple(boxes)
+
+
+def _reach(op, units: set[int], n_in: int) -> set[int]:
+    """The real input units (not padding) that ``units`` of ``op`` read."""
+    first, last = min(units), max(units)
+    if (
+        isinstance(op, Window)
+        and op.dilation == 1
+        and op.stride <= op.kernel
+        and last - first + 1 == len(units)
+    ):  # a run of windows without holes reads a run of inputs
+        lo = max(0, first * op.stride - op.pad_before)
+        hi = min(n_in - 1, last * op.stride - op.pad_before + op.kernel - 1)
+        return set(range(lo, hi + 1))
+    return {t for u in units for t in op.taps(u, n_in) if 0 <= t < n_in}
