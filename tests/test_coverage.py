@@ -245,9 +245,44 @@ class _Branchy(nn.Module):
         return self.merge(both)
 
 
+class _GlobalContext(nn.Module):
+    """A global-pooling branch broadcast back onto the map (as in squeeze-excite, but added).
+
+    The pooled mean is multiplied by the number of pixels, so that its gradient
+    counts paths (a sum) while the traced graph still holds a global pooling.
+    """
+
+    def __init__(self, pixels: int) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(1, 1, 3, padding=1)
+        self.b = nn.Conv2d(1, 1, 3, stride=2)
+        self.pixels = pixels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.a(x)
+        return self.b(y + F.adaptive_avg_pool2d(y, 1) * self.pixels)
+
+
+class _UpDown(nn.Module):
+    """Down, then up again: transposed convolution and nearest upsampling (jump below 1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(1, 1, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)
+        self.grow = nn.Upsample(scale_factor=2, mode="nearest")
+        self.last = nn.Conv2d(1, 1, 3, stride=3, dilation=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.last(self.grow(self.up(self.down(x))))
+
+
 @pytest.mark.parametrize(
     ("make", "sizes"),
     [
+        (_UpDown, (12, 12)),
+        (_UpDown, (11, 14)),
+        (lambda: _GlobalContext(9 * 12), (9, 12)),
         (lambda: rfl.zoo.context_module(channels=1), (80, 80)),
         (lambda: rfl.zoo.context_module(channels=1), (30, 41)),
         (_Branchy, (24, 24)),
