@@ -130,22 +130,29 @@ class Resample:
     """Upsampling (``F.interpolate``, ``nn.Upsample``) by a rational factor.
 
     ``scale`` is output length over input length; ``size`` a fixed output
-    length (then the factor depends on the input length).  ``align_corners``
-    is ``False`` (PyTorch's default); linear modes read two neighbours and
-    ``bicubic`` four, except where a neighbour's weight is exactly zero.
+    length (then the factor depends on the input length).  Linear modes read
+    two neighbours and ``bicubic`` four, except where a neighbour's weight is
+    exactly zero.  With ``align_corners=True`` (linear and cubic modes) the
+    first and last pixels of input and output coincide: output ``u`` samples
+    input ``u (n_in - 1) / (n_out - 1)``, so the input length must be known.
     """
 
     mode: str = "nearest"
     scale: Fraction | None = None
     size: int | None = None
+    align_corners: bool = False
 
     def factor(self, n: int | None) -> Fraction:
-        if self.scale is not None:
+        if self.scale is not None and not self.align_corners:
             return self.scale
         if n is None:
-            raise ValueError(
-                f"upsampling to a fixed size={self.size} needs input_size to know its factor"
-            )
+            what = "align_corners=True" if self.align_corners else f"a fixed size={self.size}"
+            raise ValueError(f"upsampling with {what} needs input_size to know its factor")
+        if self.align_corners:
+            m = self.out_length(n)
+            if n < 2 or m < 2:
+                raise ValueError("align_corners=True needs input and output lengths of at least 2")
+            return Fraction(m - 1, n - 1)
         return Fraction(self.size, n)
 
     def taps(self, u: int, n: int | None = None) -> tuple[int, ...]:
@@ -154,7 +161,10 @@ class Resample:
             return (math.floor(u * inv),)
         if self.mode == "nearest-exact":
             return (math.floor((u + Fraction(1, 2)) * inv),)
-        src = (u + Fraction(1, 2)) * inv - Fraction(1, 2)
+        if self.align_corners:
+            src = u * inv
+        else:
+            src = (u + Fraction(1, 2)) * inv - Fraction(1, 2)
         base = math.floor(src)
         if src == base:
             return (base,)

@@ -167,19 +167,18 @@ def _resample_axes(
         if size is None:
             raise UnknownOperation("mode='area' without size")
         return "adaptive", tuple(Collapse(int(s)) for s in _tup(size, ndim, "size"))
-    if align_corners:
-        raise UnknownOperation(
-            "align_corners=True: the sampling grid then depends on the input size; "
-            "rflesson supports align_corners=False (PyTorch's default)"
-        )
+    corners = bool(align_corners) and mode in ("linear", "bilinear", "trilinear", "bicubic")
     if antialias:
         raise UnknownOperation("antialias=True widens the taps; not supported")
     if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "bicubic"):
         raise UnknownOperation(f"interpolation mode {mode!r}")
     if size is not None:
-        return "upsample", tuple(Resample(mode, size=int(s)) for s in _tup(size, ndim, "size"))
+        return "upsample", tuple(
+            Resample(mode, size=int(s), align_corners=corners) for s in _tup(size, ndim, "size")
+        )
     return "upsample", tuple(
-        Resample(mode, scale=_fraction(s)) for s in _tup(scale, ndim, "scale_factor")
+        Resample(mode, scale=_fraction(s), align_corners=corners)
+        for s in _tup(scale, ndim, "scale_factor")
     )
 
 

@@ -246,12 +246,28 @@ def test_upsampling_modes():
     assert receptive_field(nn.Sequential(conv, nn.Upsample(scale_factor=2))).jump == Fraction(1, 2)
     linear = nn.Sequential(conv, nn.Upsample(scale_factor=2, mode="linear"))
     assert receptive_field(linear).size == 2
-    with pytest.raises(ValueError, match="align_corners"):
-        receptive_field(
-            nn.Sequential(
-                nn.Conv1d(1, 1, 3), nn.Upsample(scale_factor=2, mode="linear", align_corners=True)
-            )
-        )
+    corners = nn.Sequential(
+        nn.Conv1d(1, 1, 3), nn.Upsample(scale_factor=2, mode="linear", align_corners=True)
+    )
+    with pytest.raises(ValueError, match="align_corners=True needs input_size"):
+        receptive_field(corners)
+    # 17 -> 15 -> 30: output u samples u * 14 / 29, a period of 29 units
+    rf = receptive_field(corners, 17)
+    assert rf.jump == Fraction(14, 29) and rf.size == 4
+    # the geometry depends on the input size, so gradient_rf (which grows the
+    # input) cannot check it: compare every unit with its gradient at size 17
+    twin = nn.Sequential(nn.Conv1d(1, 1, 3).double(), corners[1])
+    nn.init.constant_(twin[0].weight, 1.0)
+    nn.init.zeros_(twin[0].bias)
+    x = torch.rand(1, 1, 17, dtype=torch.float64, requires_grad=True)
+    y = twin(x)
+    widths = []
+    for u in range(y.shape[-1]):
+        (g,) = torch.autograd.grad(y[0, 0, u], x, retain_graph=True)
+        seen = torch.nonzero(g[0, 0]).flatten().tolist()
+        assert input_region(corners, u, 17).clipped == (seen[0], seen[-1])
+        widths.append(seen[-1] - seen[0] + 1)
+    assert max(widths) == rf.size
 
 
 def test_interpolate_to_a_size_needs_input_size():
