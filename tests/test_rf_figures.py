@@ -146,3 +146,37 @@ def test_layered_picture_takes_a_title_and_says_unit_for_one():
     texts = [t.get_text() for t in ax.texts]
     assert "padding 0" in texts and "layer 2: 1 unit, RF 7, jump 4" in texts
     render(fig)
+
+
+def test_exercises_of_notebook_02_match_a_hand_computation():
+    """Each answer, redone here with the textbook recurrences; wrong answers are refused."""
+    from rflesson.check import EXERCISES, check
+    from rflesson.exercises import nb02
+
+    def walk(layers):  # (size, jump, start) by Dang Ha The Hien's recurrences
+        size, jump, start = 1, 1, 0
+        for layer in layers:
+            (k,), (s,), (d,) = layer.kernel, layer.stride, layer.dilation
+            size, start, jump = (
+                size + d * (k - 1) * jump,
+                start - layer.padding(1)[0][0] * jump,
+                jump * s,
+            )
+        return size, jump, start
+
+    size, jump, start = walk(nb02.SMALL_NET)
+    _, article_jump, article_start = walk(nb02.ARTICLE_NET)
+    first = article_start + 3 * article_jump  # unit 3; its field is 7 wide, the input 14
+    by_hand = {
+        "02.rf-by-hand": size,
+        "02.jump": walk(nb02.STRIDED_NET)[1],
+        "02.centre": start + (size - 1) / 2 + 2 * jump,
+        "02.which-pixels": (first, min(first + 6, 13)),
+        "02.depth-for-100": next(n for n in range(1, 200) if 1 + 2 * n >= 100),
+    }
+    assert sorted(by_hand) == sorted(i for i in EXERCISES if i.startswith("02."))
+    assert by_hand["02.rf-by-hand"] == 20 and by_hand["02.which-pixels"] == (9, 13)
+    for exercise_id, answer in by_hand.items():
+        assert check(exercise_id, answer).correct, exercise_id
+        assert EXERCISES[exercise_id].expected() == answer
+        assert not check(exercise_id, "certainly wrong").correct
