@@ -82,8 +82,11 @@ def coverage(net: object, input_size: int | tuple[int, ...] | None = None) -> np
     result is an int array: 1-D for a 1-D network, 2-D for a 2-D one, over
     the RF box of the unit.  Zeros inside it are holes (gridding).
 
-    Without ``input_size`` the input is unbounded and every unit is alike;
-    output unit 0 is used.  With ``input_size`` the unit is the central one
+    Without ``input_size`` the input is unbounded and every unit is alike
+    (after upsampling or a transposed convolution, alike within its phase);
+    output unit 0 is used.  The box is the engine's ``input_region`` of the
+    unit, so after upsampling it can be smaller than ``receptive_field``'s
+    size, which is the largest over the phases.  With ``input_size`` the unit is the central one
     (index ``(n_out - 1) // 2`` per axis), paths that run through zero
     padding are dropped, and the box is cut to the input.
 

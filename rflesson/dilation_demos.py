@@ -240,10 +240,15 @@ def _compare(grid: Gridding, holes: int) -> str:
         return f"{said}: no gridding predicted, none found."
     if not rule.ok and holes:
         return f"{said}: gridding predicted, and found."
-    if rule.ok:
+    if rule.ok and grid.rates[0] > 1:
         return (
             f"{said} says no gridding, but the map has holes: the rule never looks at the first "
             f"layer (rate r₁ = {grid.rates[0]}); it assumes r₁ = 1."
+        )
+    if rule.ok:
+        return (
+            f"{said} says no gridding, but the map has holes: the rule's recursion is written "
+            f"for 3-tap kernels (taps at −r, 0, r), and a {grid.kernel}-tap kernel does not fit it."
         )
     why = (
         "the first layer is dilated (r₁ > 1), which the rule does not model"

@@ -24,6 +24,14 @@ says the layers 2..n leave gaps no wider than one ``K``-tap kernel of
 stack starting with ``r_1 > 1`` (e.g. (2, 2, 2)) passes the rule and still
 grids.  The recursion is also written for 3-tap kernels (taps at ``-r, 0,
 r``); ``kernel_size`` enters only through the final check.
+
+Checked against ``coverage`` (``tests/test_hdc.py``): ``M_i`` never
+under-estimates the true largest gap of layers ``i..n`` (3-tap kernels), so
+with ``r_1 = 1`` and ``K`` from 3 to 7 a passing stack has no holes.  The
+rule can be too strict (``(1, 3, 1)``: ``M_2 = 5``, no holes), says little
+when ``r_1 > 1`` (``(2, 2, 2)`` passes and grids, ``(2, 1, 6)`` fails without
+holes), and fails for 2-tap kernels (``(1, 2, 5)`` with ``K = 2`` passes and
+has holes).  ``M_1 = 1`` (``result.m1``) always means no holes.
 """
 
 from __future__ import annotations

@@ -89,6 +89,12 @@ def test_explorer_explains_each_disagreement(rates, phrase):
     assert phrase in e.note
 
 
+def test_explorer_explains_two_tap_kernels():
+    e = dd.explore_dilation(3, 2, r1=1, r2=2, r3=5)
+    assert e.grid.rule.ok and e.holes > 0
+    assert "3-tap kernels" in e.note
+
+
 def test_explorer_extremes():
     demo = dd.dilation_explorer()
     for setting in _extremes(demo, ["depth", "kernel", "r1", "r6"]):

@@ -108,7 +108,7 @@ def test_m_never_underestimates_the_true_gap(rates):
 
 
 @settings(max_examples=300, deadline=None)
-@given(_rate_lists, st.sampled_from([3, 4, 5]))
+@given(_rate_lists, st.sampled_from([3, 4, 5, 6, 7]))
 def test_rule_is_safe_when_the_first_layer_is_undilated(rates, kernel):
     rates = [1, *rates[1:]]
     if rfl.hdc_ok(rates, kernel):
