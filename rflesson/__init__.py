@@ -80,7 +80,22 @@ from .stacks import conv_stack
 
 # -- initialization (rflesson.init) ------------------------------------------
 # isort: split
-from .init import center_profile, center_scaled_init_, predicted_sigma_ratio
+from .architectures import compare_designs, design, designs, draw_designs
+from .init import (
+    center_profile,
+    center_scaled_init_,
+    predicted_sigma_ratio,
+    profile_variance,
+    scale_spread,
+)
+from .init_demos import (
+    draw_init_profiles,
+    draw_strength_sweep,
+    draw_training_comparison,
+    explore_init,
+    init_explorer,
+)
+from .init_experiments import one_layer_erf, strength_sweep, training_comparison
 
 # -- notebook 02 figures and explorer ------------------------------------------
 # isort: split

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from torch import nn
@@ -288,6 +289,7 @@ class DesignTable:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+@lru_cache(maxsize=4)
 def compare_designs(
     input_size: int = COMPARE_INPUT,
     *,
@@ -305,7 +307,7 @@ def compare_designs(
     (1 up to rounding: a check, since no gradient can leave it);
     ``high_contribution`` is RepLKNet's area ratio at ``threshold``: the share
     of the input covered by the smallest centred square holding that part of
-    the ERF.
+    the ERF.  Cached per settings (the notebook's exercises read the same table).
     """
     from .erf import erf_map, erf_stats, trf_box
     from .rf import receptive_field

@@ -1,0 +1,318 @@
+"""Figures and the live demo of notebook 05 (initialization and the ERF).
+
+* :func:`draw_init_profiles`: the scale profile of a centre-scaled kernel at a few
+  strengths, and one random layer's measured ERF beside it;
+* :func:`draw_strength_sweep`: ERF maps at several strengths, and the measured
+  widening against Luo et al.'s prediction;
+* :func:`draw_training_comparison`: loss curves and per-seed results of the training
+  comparison;
+* :func:`init_explorer`: strength and depth sliders; the usual and the
+  centre-scaled ERF side by side, with size, sigma and Gaussian fit, live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ._validate import as_int, one_of
+from .erf import ErfStats, erf_map, erf_stats
+from .init import _check_strength, center_profile, predicted_sigma_ratio
+from .init_experiments import (
+    StrengthSweep,
+    TrainingComparison,
+    erf_side,
+    one_layer_erf,
+    smoothed,
+    stack_factory,
+)
+from .style import COLORS, ERF_CMAP
+from .widgets import LiveFigure, int_slider
+
+#: The explorer's settings (stated in its description line).
+EXPLORER_CHANNELS = 8
+EXPLORER_SAMPLES = 16
+EXPLORER_MAX_DEPTH = 30
+ACTIVATIONS = ("relu", "none")
+
+
+def _show_map(ax: Axes, erf: np.ndarray, title: str, half: int | None = None, vmax=None) -> None:
+    """An ERF map with axes in pixels from the centre (``half``: fixed axis limit)."""
+    h, w = erf.shape
+    extent = (-(w // 2) - 0.5, w // 2 + 0.5, h // 2 + 0.5, -(h // 2) - 0.5)
+    ax.imshow(erf, cmap=ERF_CMAP, extent=extent, vmin=0, vmax=vmax, interpolation="nearest")
+    if half is not None:
+        ax.set_xlim(-half - 0.5, half + 0.5)
+        ax.set_ylim(half + 0.5, -half - 0.5)
+    ax.set_title(title)
+    ax.tick_params(labelsize=8)
+
+
+def _kernel_image(ax: Axes, factors: np.ndarray, title: str, vmax: float) -> None:
+    ax.imshow(factors, cmap="Oranges", vmin=0, vmax=vmax, interpolation="nearest")
+    for (i, j), value in np.ndenumerate(factors):
+        colour = "white" if value > 0.6 * vmax else "black"
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color=colour)
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def draw_init_profiles(fig: Figure, strengths=(0.0, 0.5, 1.0), kernel_size: int = 3) -> None:
+    """Top: the per-tap scale factors at each strength.  Bottom: one random layer's ERF.
+
+    The bottom row is measured (:func:`one_layer_erf`, 256 random layers);
+    it matches the profile above it, normalised to sum 1.
+    """
+    profiles = [center_profile(kernel_size, s) for s in strengths]
+    top = max(float(p.max()) for p in profiles)
+    axes = fig.subplots(2, len(strengths))
+    for column, (strength, factors) in enumerate(zip(strengths, profiles, strict=True)):
+        _kernel_image(axes[0, column], factors, f"scale, strength {strength:g}", top)
+        measured = one_layer_erf(strength, kernel_size=kernel_size)
+        _kernel_image(axes[1, column], measured, "one layer's ERF (measured)", 0.25)
+    fig.tight_layout()
+
+
+def _gaussian_marginal(x: np.ndarray, sigma: float) -> np.ndarray:
+    """A normalised 1-D Gaussian on the integer grid ``x`` (for overlays)."""
+    curve = np.exp(-0.5 * (x / sigma) ** 2)
+    return curve / curve.sum()
+
+
+def draw_strength_sweep(fig: Figure, sweep: StrengthSweep) -> None:
+    """Top: ERF maps at each strength (one colour scale), with the Gaussian fit's R².
+
+    Bottom left: the ERF's column sums at the weakest and strongest strength,
+    dots measured, lines the Gaussian with the measured sigma.  Bottom right:
+    sigma relative to the usual init against strength, measured and predicted.
+    """
+    count = len(sweep)
+    grid = fig.add_gridspec(2, count, height_ratios=[1, 1.15])
+    top = max(float(r.erf.max()) for r in sweep.rows)
+    for i, row in enumerate(sweep.rows):
+        ax = fig.add_subplot(grid[0, i])
+        title = f"strength {row.strength:g}\nGaussian R² {row.stats.gaussian_r2:.3f}"
+        _show_map(ax, row.erf, title, vmax=top)
+        if i:
+            ax.set_yticks([])
+    split = max(1, count // 2)
+    ax = fig.add_subplot(grid[1, :split])
+    for row, colour in ((sweep.rows[0], COLORS["muted"]), (sweep.rows[-1], COLORS["erf"])):
+        marginal = row.erf.sum(axis=0)
+        x = np.arange(marginal.size) - marginal.size // 2
+        ax.plot(x, marginal, "o", ms=3, color=colour, label=f"strength {row.strength:g}")
+        ax.plot(x, _gaussian_marginal(x, row.stats.sigma[1]), "-", lw=1.2, color=colour)
+    ax.set_xlabel("pixels from the centre")
+    ax.set_ylabel("ERF column sums")
+    ax.set_title("dots: measured; lines: Gaussian, same σ")
+    ax.legend(fontsize=8, loc="upper right")
+    ax = fig.add_subplot(grid[1, split:])
+    strengths = [r.strength for r in sweep.rows]
+    fine = np.linspace(0, 1, 41)
+    ax.plot(fine, [predicted_sigma_ratio(sweep.kernel_size, s) for s in fine], color=COLORS["rf"])
+    ax.plot(strengths, [r.sigma_ratio for r in sweep.rows], "o", color=COLORS["erf"])
+    ax.legend(["predicted (variance theory)", "measured"], fontsize=8, loc="upper left")
+    ax.set_xlabel("strength")
+    ax.set_ylabel("ERF σ / usual σ")
+    k = sweep.kernel_size
+    ax.set_title(f"{sweep.depth} layers of {k}x{k}, {sweep.activation or 'linear'}")
+    fig.tight_layout()
+
+
+def draw_training_comparison(fig: Figure, comparison: TrainingComparison) -> None:
+    """Left: smoothed loss, mean over seeds with the min-max band, target dashed.
+
+    Right: each seed's steps to the target loss and final accuracy (one dot
+    per seed, a bar at the mean), usual init against centre-scaled.
+    """
+    left, middle, right = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.6, 1, 1]})
+    colours = [COLORS["muted"], COLORS["erf"], COLORS["accent"], COLORS["rf"]]
+    labels = [("usual" if s == 0 else f"centre-scaled {s:g}") for s in comparison.strengths]
+    for strength, colour, label in zip(comparison.strengths, colours, labels, strict=False):
+        curves = np.array(
+            [smoothed(r.losses, comparison.smooth) for r in comparison.runs_for(strength)]
+        )
+        steps = np.arange(1, curves.shape[1] + 1)
+        left.fill_between(steps, curves.min(0), curves.max(0), color=colour, alpha=0.2, lw=0)
+        left.plot(steps, curves.mean(0), color=colour, lw=1.8, label=label)
+    left.axhline(comparison.target_loss, color=COLORS["unit"], ls="--", lw=1)
+    left.set_xlabel("training step")
+    left.set_ylabel(f"loss (mean of last {comparison.smooth} steps)")
+    left.set_title(f"{len(comparison.seeds)} seeds each: mean and range")
+    left.legend(fontsize=8)
+    for ax, key, title in (
+        (middle, "steps_to_loss", f"steps to loss < {comparison.target_loss:g}"),
+        (right, "accuracy", "held-out accuracy"),
+    ):
+        for i, (strength, colour) in enumerate(zip(comparison.strengths, colours, strict=False)):
+            values = [getattr(r, key) for r in comparison.runs_for(strength)]
+            values = [v for v in values if v is not None]
+            ax.plot([i] * len(values), values, "o", color=colour, alpha=0.8)
+            if values:
+                ax.hlines(np.mean(values), i - 0.25, i + 0.25, color=colour, lw=2)
+        ax.set_xticks(range(len(labels)), [lab.replace(" ", "\n", 1) for lab in labels])
+        ax.set_xlim(-0.6, len(labels) - 0.4)
+        ax.set_title(title)
+    fig.tight_layout()
+
+
+# -- the init explorer ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExplorerResult:
+    """What the init explorer shows for one setting of its sliders."""
+
+    strength: float
+    depth: int
+    activation: str
+    usual: np.ndarray = field(repr=False, compare=False)
+    scaled: np.ndarray = field(repr=False, compare=False)
+    usual_stats: ErfStats
+    scaled_stats: ErfStats
+    sigma_ratio: float
+    predicted_ratio: float
+    problem: str | None = None
+
+
+@lru_cache(maxsize=128)
+def _explorer_map(strength: float, depth: int, activation: str) -> np.ndarray:
+    build = stack_factory(
+        depth,
+        strength,
+        activation=None if activation == "none" else activation,
+        channels=EXPLORER_CHANNELS,
+    )
+    erf = erf_map(build, erf_side(depth), n=EXPLORER_SAMPLES, seed=0)
+    erf.setflags(write=False)
+    return erf
+
+
+def explore_init(
+    strength: float = 1.0, depth: int = 10, activation: str = "relu"
+) -> ExplorerResult:
+    """Usual and centre-scaled ERF of a ``depth``-layer 3x3 stack (pure; cached maps).
+
+    Both maps use the same seed: the same networks and inputs, only the
+    profile differs.  Never raises for slider values; a setting the
+    statistics cannot describe is explained in ``problem``.
+    """
+    strength = round(_check_strength(strength), 4)
+    depth = as_int("depth", depth, minimum=1)
+    one_of("activation", activation, ACTIVATIONS)
+    usual = _explorer_map(0.0, depth, activation)
+    scaled = _explorer_map(strength, depth, activation)
+    usual_stats, scaled_stats = erf_stats(usual), erf_stats(scaled)
+    problem = None
+    if depth == 1:
+        problem = (
+            "One layer: the ERF is the 3x3 profile itself, too small for a Gaussian to "
+            "describe (its fit is not meaningful). Add layers."
+        )
+    return ExplorerResult(
+        strength=strength,
+        depth=depth,
+        activation=activation,
+        usual=usual,
+        scaled=scaled,
+        usual_stats=usual_stats,
+        scaled_stats=scaled_stats,
+        sigma_ratio=float(np.mean(scaled_stats.sigma) / np.mean(usual_stats.sigma)),
+        predicted_ratio=predicted_sigma_ratio(3, strength),
+        problem=problem,
+    )
+
+
+def draw_explorer(fig: Figure, result: ExplorerResult) -> None:
+    """Usual ERF, centre-scaled ERF (one colour scale), their difference, and column sums.
+
+    The difference map (red: the centre-scaled ERF has more, blue: less)
+    shows where the mass goes: out of the centre, into a ring around it.
+    """
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.5]})
+    top = max(float(result.usual.max()), float(result.scaled.max()))
+    half = EXPLORER_MAX_DEPTH // 2
+    _show_map(axes[0], result.usual, "usual init", half=half, vmax=top)
+    _show_map(axes[1], result.scaled, f"centre-scaled ({result.strength:g})", half, top)
+    difference = result.scaled - result.usual
+    limit = float(np.abs(difference).max()) or 1.0
+    h, w = difference.shape
+    extent = (-(w // 2) - 0.5, w // 2 + 0.5, h // 2 + 0.5, -(h // 2) - 0.5)
+    axes[2].imshow(
+        difference, cmap="RdBu_r", vmin=-limit, vmax=limit, extent=extent, interpolation="nearest"
+    )
+    axes[2].set_xlim(-half - 0.5, half + 0.5)
+    axes[2].set_ylim(half + 0.5, -half - 0.5)
+    axes[2].set_title("difference (red: more)")
+    axes[2].tick_params(labelsize=8)
+    for ax in axes[1:3]:
+        ax.set_yticks([])
+    ax = axes[3]
+    peak = 0.0
+    for erf, stats, colour, label in (
+        (result.usual, result.usual_stats, COLORS["muted"], "usual"),
+        (result.scaled, result.scaled_stats, COLORS["erf"], "centre-scaled"),
+    ):
+        column = erf.sum(axis=0)  # the ERF's share in each column: sums to 1
+        x = np.arange(column.size) - column.size // 2
+        ax.plot(
+            x, column, "o-", ms=2.5, lw=1.2, color=colour, label=f"{label}: σ {stats.sigma[1]:.2f}"
+        )
+        peak = max(peak, float(column.max()))
+    ax.set_xlim(-half, half)
+    ax.set_ylim(0, 1.45 * peak)
+    ax.set_xlabel("pixels from the centre")
+    ax.set_ylabel("ERF column sums")
+    ax.legend(fontsize=8, loc="upper left", ncol=1)
+    if result.problem:
+        ax.set_title("one layer: see the note above", fontsize=9, color=COLORS["warn"])
+    else:
+        ax.set_title(f"σ ratio {result.sigma_ratio:.3f} (theory {result.predicted_ratio:.3f})")
+    fig.tight_layout()
+
+
+def describe_explorer(result: ExplorerResult) -> str:
+    """One line: sizes, sigmas, Gaussian fits and the settings used."""
+    u, s = result.usual_stats, result.scaled_stats
+    text = (
+        f"<b>{result.depth} layers</b> ({result.activation}, {EXPLORER_CHANNELS} channels, "
+        f"{EXPLORER_SAMPLES} random networks): usual ERF size {u.size:.1f} px, "
+        f"σ {np.mean(u.sigma):.2f}, Gaussian R² {u.gaussian_r2:.3f} &nbsp;|&nbsp; "
+        f"centre-scaled size {s.size:.1f} px, σ {np.mean(s.sigma):.2f}, "
+        f"Gaussian R² {s.gaussian_r2:.3f}"
+    )
+    if result.problem:
+        text += f'<br><span style="color:{COLORS["warn"]}">{result.problem}</span>'
+    return text
+
+
+def init_explorer(strength: float = 1.0, depth: int = 10, activation: str = "relu") -> LiveFigure:
+    """Strength and depth sliders: how much a centre-scaled init widens the ERF."""
+    controls = {
+        "strength": widgets.FloatSlider(
+            value=strength,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="strength",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="260px"),
+        ),
+        "depth": int_slider("depth", depth, 1, EXPLORER_MAX_DEPTH),
+        "activation": widgets.Dropdown(
+            options=list(ACTIVATIONS),
+            value=activation,
+            description="activation",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="180px"),
+        ),
+    }
+    return LiveFigure(
+        controls, explore_init, draw_explorer, describe=describe_explorer, figsize=(11.0, 3.2)
+    )

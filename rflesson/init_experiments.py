@@ -1,0 +1,345 @@
+"""Measurements behind notebook 05: what a centre-scaled init does to the ERF.
+
+* :func:`one_layer_erf`: a single random layer's ERF, which is its scale
+  profile itself (the first step of the argument);
+* :func:`strength_sweep`: ERF maps and statistics of one deep stack at
+  several strengths, same seeds, next to Luo et al.'s prediction;
+* :func:`training_comparison`: usual vs centre-scaled init on notebook 04's
+  context task, several seeds each.
+
+The networks are :func:`rflesson.conv_stack` stacks (notebook 04's: Gaussian
+weights with the activation's gain, He et al.'s init for ReLU), and
+:func:`rflesson.center_scaled_init_` with ``reset=False`` applies the profile
+to those weights, so "usual" and "centre-scaled" share every random draw and
+differ only by the profile.  (PyTorch's own default init would do as well for
+the maps, which are normalised, but it shrinks a deep ReLU stack's signal by
+about 6x in variance per layer; after 15 or so layers the numbers become
+denormal floats and the CPU slows down twenty-fold.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validate import as_int, one_of
+from .erf import ErfStats, erf_map, erf_stats
+from .init import _check_strength, center_scaled_init_, predicted_sigma_ratio
+from .stacks import conv_stack
+
+#: Settings shared by the notebook's measurements (stated in the notebook).
+CHANNELS = 8
+SAMPLES = 32
+
+
+def stack_factory(
+    depth: int,
+    strength: float,
+    *,
+    kernel_size: int = 3,
+    activation: str | None = "relu",
+    channels: int = CHANNELS,
+    profile: str = "ramp",
+):
+    """A zero-argument callable that builds a fresh ``conv_stack`` with its profile applied."""
+    depth = as_int("depth", depth, minimum=1)
+    strength = _check_strength(strength)
+
+    def build():
+        net = conv_stack(depth, kernel_size, channels=channels, activation=activation)
+        return center_scaled_init_(net, strength, profile=profile, reset=False)
+
+    return build
+
+
+def erf_side(depth: int, kernel_size: int = 3) -> int:
+    """The input side that holds the whole theoretical RF of a stride-1 stack and no more.
+
+    The centre unit reads no padding at this size, so the ERF is the same as
+    on any larger input, for far less work.
+    """
+    return as_int("depth", depth, minimum=1) * (as_int("kernel_size", kernel_size, 1) - 1) + 1
+
+
+def one_layer_erf(strength: float, *, kernel_size: int = 3, n: int = 256, seed: int = 0):
+    """The ERF of one random centre-scaled layer (a ``kernel_size`` map, sums to 1).
+
+    One layer's gradient at tap ``x`` is its weight there, ``w(x) m(x)``: the
+    measured map is the profile ``m`` (normalised), up to sampling noise.
+    """
+    net = stack_factory(1, strength, kernel_size=kernel_size, activation=None)
+    return erf_map(net, kernel_size, n=n, seed=seed)
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One strength of :class:`StrengthSweep`."""
+
+    strength: float
+    erf: np.ndarray = field(repr=False, compare=False)
+    stats: ErfStats
+    sigma: float  # mean of the per-axis standard deviations
+    sigma_ratio: float  # sigma / sigma at strength 0 (the usual init)
+    predicted_ratio: float  # sqrt(profile_variance(s) / profile_variance(0))
+
+
+@dataclass(frozen=True)
+class StrengthSweep:
+    """ERF of one stack at several strengths (same depth, same random draws)."""
+
+    depth: int
+    kernel_size: int
+    activation: str | None
+    channels: int
+    n: int
+    rows: tuple[SweepRow, ...]
+
+    def __getitem__(self, index: int) -> SweepRow:
+        return self.rows[index]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __str__(self) -> str:
+        lines = ["strength  ERF size  sigma  ratio  predicted  Gaussian R²"]
+        for r in self.rows:
+            lines.append(
+                f"{r.strength:8.2f}  {r.stats.size:8.1f}  {r.sigma:5.2f}  {r.sigma_ratio:5.3f}  "
+                f"{r.predicted_ratio:9.3f}  {r.stats.gaussian_r2:11.3f}"
+            )
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        head = (
+            "<tr><th>strength</th><th>ERF size (px)</th><th>σ (px)</th><th>σ / σ usual</th>"
+            "<th>predicted</th><th>Gaussian fit R²</th></tr>"
+        )
+        body = "".join(
+            f"<tr><td>{r.strength:.2f}</td><td>{r.stats.size:.1f}</td><td>{r.sigma:.2f}</td>"
+            f"<td>{r.sigma_ratio:.3f}</td><td>{r.predicted_ratio:.3f}</td>"
+            f"<td>{r.stats.gaussian_r2:.3f}</td></tr>"
+            for r in self.rows
+        )
+        return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+
+
+def strength_sweep(
+    strengths: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    depth: int = 20,
+    *,
+    kernel_size: int = 3,
+    activation: str | None = "relu",
+    channels: int = CHANNELS,
+    n: int = SAMPLES,
+    seed: int = 0,
+    profile: str = "ramp",
+) -> StrengthSweep:
+    """Measure the ERF of a ``depth``-layer stack at each strength, with the same seed.
+
+    Strength 0 (the usual init) is always measured first, as the reference
+    for ``sigma_ratio``.  Each map averages ``n`` fresh networks and inputs.
+    """
+    depth = as_int("depth", depth, minimum=1)
+    values = [_check_strength(s) for s in strengths]
+    if not values:
+        raise ValueError("strengths must hold at least one strength")
+    one_of("activation", activation, (None, "relu", "tanh", "sigmoid"))
+    side = erf_side(depth, kernel_size)
+    reference = None
+    rows = []
+    for strength in [0.0] + [s for s in values if s != 0.0]:
+        build = stack_factory(
+            depth,
+            strength,
+            kernel_size=kernel_size,
+            activation=activation,
+            channels=channels,
+            profile=profile,
+        )
+        erf = erf_map(build, side, n=n, seed=seed)
+        stats = erf_stats(erf)
+        sigma = float(np.mean(stats.sigma))
+        reference = sigma if reference is None else reference
+        row = SweepRow(
+            strength,
+            erf,
+            stats,
+            sigma,
+            sigma / reference,
+            predicted_sigma_ratio(kernel_size, strength, profile=profile),
+        )
+        if strength in values:
+            rows.append(row)
+    rows.sort(key=lambda r: values.index(r.strength))
+    return StrengthSweep(depth, kernel_size, activation, channels, n, tuple(rows))
+
+
+# -- does it help training? ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """One training run of :func:`training_comparison`."""
+
+    strength: float
+    seed: int
+    losses: tuple[float, ...] = field(repr=False)
+    steps_to_loss: int | None  # first step whose smoothed loss is below the target
+    accuracy: float  # pixel accuracy on held-out images after training
+
+
+@dataclass(frozen=True)
+class TrainingComparison:
+    """Usual vs centre-scaled init on the context task, several seeds each."""
+
+    strengths: tuple[float, ...]
+    seeds: tuple[int, ...]
+    steps: int
+    target_loss: float
+    smooth: int
+    runs: tuple[TrainingRun, ...]
+
+    def runs_for(self, strength: float) -> list[TrainingRun]:
+        return [r for r in self.runs if r.strength == strength]
+
+    def summary(self, strength: float) -> dict[str, float]:
+        """Mean and spread (sample standard deviation) over seeds of one init.
+
+        ``steps_mean``/``steps_std`` only count the seeds that reached the
+        target (``reached`` of them); ``accuracy_*`` count every seed.
+        """
+        runs = self.runs_for(strength)
+        hits = [r.steps_to_loss for r in runs if r.steps_to_loss is not None]
+        accuracy = np.array([r.accuracy for r in runs])
+        spread = lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0  # noqa: E731
+        return {
+            "reached": len(hits),
+            "seeds": len(runs),
+            "steps_mean": float(np.mean(hits)) if hits else float("nan"),
+            "steps_std": spread(hits) if hits else float("nan"),
+            "accuracy_mean": float(accuracy.mean()),
+            "accuracy_std": spread(accuracy),
+        }
+
+    def _lines(self) -> list[tuple[str, ...]]:
+        rows = []
+        for s in self.strengths:
+            summary = self.summary(s)
+            name = "usual init" if s == 0 else f"centre-scaled ({s:g})"
+            steps = (
+                f"{summary['steps_mean']:.0f} ± {summary['steps_std']:.0f}"
+                if summary["reached"]
+                else "never"
+            )
+            rows.append(
+                (
+                    name,
+                    f"{summary['reached']}/{summary['seeds']}",
+                    steps,
+                    f"{summary['accuracy_mean']:.3f} ± {summary['accuracy_std']:.3f}",
+                )
+            )
+        return rows
+
+    HEADERS = ("init", "seeds reaching target", "steps to target (mean ± sd)", "accuracy")
+
+    def __str__(self) -> str:
+        table = [self.HEADERS] + self._lines()
+        widths = [max(len(r[i]) for r in table) for i in range(len(self.HEADERS))]
+        return "\n".join(
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in table
+        )
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in self.HEADERS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in self._lines()
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def smoothed(losses: Sequence[float], window: int) -> np.ndarray:
+    """Trailing mean over ``window`` steps (shorter at the start): entry ``i`` ends at step ``i``."""
+    values = np.asarray(losses, dtype=np.float64)
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    ends = np.arange(1, values.size + 1)
+    starts = np.maximum(0, ends - window)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def steps_to_loss(losses: Sequence[float], target: float, window: int = 20) -> int | None:
+    """The first step (1-based) at which the ``window``-step trailing mean loss is below ``target``.
+
+    Only steps with a full window count, so one lucky batch cannot end the
+    search.  None if it never gets there.
+    """
+    window = as_int("window", window, minimum=1)
+    curve = smoothed(losses, window)
+    for step in range(window, curve.size + 1):
+        if curve[step - 1] < target:
+            return step
+    return None
+
+
+_TRAINING_CACHE: dict[tuple, TrainingComparison] = {}
+
+
+def training_comparison(
+    strengths: tuple[float, ...] = (0.0, 1.0),
+    seeds: tuple[int, ...] = (0, 1, 2, 3),
+    steps: int = 200,
+    *,
+    target_loss: float = 0.6,
+    smooth: int = 20,
+    progress: bool = True,
+) -> TrainingComparison:
+    """Train notebook 04's context network from each init and seed; cached per settings.
+
+    For each seed the network (:func:`rflesson.context_task.context_net`,
+    PyTorch's usual init drawn from the seed) gets the profile of each
+    strength (``center_scaled_init_(..., reset=False)``: same weights, only
+    scaled), then trains ``steps`` Adam steps on the same batches
+    (:func:`rflesson.context_task.train_context_model`, seeded, one thread).
+    Recorded: the step where the ``smooth``-step mean loss first falls
+    below ``target_loss``, and the held-out pixel accuracy at the end.
+    ``progress`` prints one line per finished run.  Results are cached per
+    settings (``progress`` aside), so a second call (an exercise check) is free.
+    """
+    from .context_task import context_net, evaluate_context_model, train_context_model
+
+    values = tuple(_check_strength(s) for s in strengths)
+    seeds = tuple(as_int("seed", s, minimum=0) for s in seeds)
+    steps = as_int("steps", steps, minimum=1)
+    key = (values, seeds, steps, float(target_loss), int(smooth))
+    if key in _TRAINING_CACHE:
+        return _TRAINING_CACHE[key]
+    runs = []
+    for seed in seeds:
+        for strength in values:
+            model = center_scaled_init_(context_net(seed=seed), strength, reset=False)
+            history = train_context_model(model, steps, seed=seed, progress=False)
+            run = TrainingRun(
+                strength,
+                seed,
+                tuple(history.losses),
+                steps_to_loss(history.losses, target_loss, smooth),
+                evaluate_context_model(model),
+            )
+            runs.append(run)
+            if progress:
+                reached = run.steps_to_loss if run.steps_to_loss is not None else "never"
+                print(
+                    f"seed {seed}, strength {strength:g}: loss < {target_loss:g} at step "
+                    f"{reached}, held-out accuracy {run.accuracy:.3f}",
+                    flush=True,
+                )
+    result = TrainingComparison(values, seeds, steps, float(target_loss), smooth, tuple(runs))
+    _TRAINING_CACHE.clear()  # keep one result: a few hundred kB at most
+    _TRAINING_CACHE[key] = result
+    return result
