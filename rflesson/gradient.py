@@ -332,9 +332,12 @@ def gradient_rf(
                 raise
             sizes = _grow(sizes, [True] * ndim, error, max_pixels)
             continue
+        # Grow while the region touches a border, a neighbour is missing, or the
+        # output is so short that the central unit lies near its end (where a
+        # strided layer's dropped border units cut regions short).
         clipped = [
-            b[0] == 0 or b[1] == n - 1 or j is None
-            for b, n, j in zip(m["box"], sizes, m["jump"], strict=True)
+            b[0] == 0 or b[1] == n - 1 or j is None or j <= 0 or units < 2 * phases + 6
+            for b, n, j, units in zip(m["box"], sizes, m["jump"], m["n_out"], strict=True)
         ]
         if not any(clipped):
             # A region can also be cut short inside the input, where a strided
