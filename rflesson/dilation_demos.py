@@ -21,6 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ._validate import as_int, one_of
 from .coverage import coverage_map
@@ -41,6 +42,12 @@ from .widgets import LiveFigure, int_slider
 
 MAX_DEPTH = 6  # rate sliders of the explorer
 MAX_RATE = 16
+
+
+def _few_ticks(ax) -> None:
+    """At most four or five ticks per axis: each tick costs about a millisecond per redraw."""
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_locator(MaxNLocator(4))
 
 
 def _warn(text: str) -> str:
@@ -273,6 +280,7 @@ def draw_explorer(fig: Figure, e: Explorer) -> None:
         )  # fmt: skip
         right.legend(loc="upper right")
     right.set_ylim(0, float(e.profile.max()) * 1.25)
+    _few_ticks(right)
     right.set_xlim(offsets[0] - 1, offsets[-1] + 1)
     right.set_xlabel("input offset from the unit's centre (centre row)")
     right.set_ylabel("paths")
@@ -362,7 +370,7 @@ def draw_comparison(fig: Figure, c: Comparison) -> None:
     left.set_yscale("log", base=2)
     left.set_yticks([4, 16, 64, 256, 1024], ["4", "16", "64", "256", "1024"])
     left.minorticks_off()
-    left.set_xticks(t.depths)
+    left.set_xticks([1, 2, 4, 6, 8])
     left.set_xlabel("number of 3x3 convolutions")
     left.set_ylabel("receptive field")
     left.legend(loc="upper left", fontsize=8)
@@ -376,6 +384,7 @@ def draw_comparison(fig: Figure, c: Comparison) -> None:
     top = float(c.profile.max()) * 1.15
     right.plot(neighbours, [top] * len(neighbours), "v", color=COLORS["unit"], ms=4)
     right.set_ylim(0, top * 1.15)
+    _few_ticks(right)
     right.set_xlabel("input offset from the unit's centre")
     right.set_ylabel("paths")
     right.set_title(f"{c.kind}: RF {c.rf.size}; next unit {c.rf.jump} px away (▼)", fontsize=10)
