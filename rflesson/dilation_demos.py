@@ -42,6 +42,7 @@ from .widgets import LiveFigure, int_slider
 
 MAX_DEPTH = 6  # rate sliders of the explorer
 MAX_RATE = 16
+MAP_WINDOW = 129  # larger coverage maps show their centre (one-pixel holes stay visible)
 
 
 def _few_ticks(ax) -> None:
@@ -269,7 +270,7 @@ def draw_explorer(fig: Figure, e: Explorer) -> None:
     """Left: the coverage map in its RF box. Right: the counts along the centre row."""
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
     fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.16, wspace=0.25)
-    draw_coverage(left, e.grid, title=f"rates {e.rates}, kernel {e.kernel}")
+    draw_coverage(left, e.grid, title=f"rates {e.rates}, kernel {e.kernel}", window=MAP_WINDOW)
     offsets = e.grid.offsets
     covered = e.profile > 0
     right.fill_between(offsets, e.profile.astype(float), step="mid", color=COLORS["rf"], lw=0)

@@ -232,20 +232,36 @@ def _count_image(counts: np.ndarray) -> np.ndarray:
     return image
 
 
-def draw_coverage(ax: Axes, g: Gridding, *, title: str | None = None, box: bool = True) -> None:
+def draw_coverage(
+    ax: Axes,
+    g: Gridding,
+    *,
+    title: str | None = None,
+    box: bool = True,
+    window: int | None = None,
+) -> None:
     """The coverage map: orange = number of paths (log scale), white = holes.
 
     Axes are input offsets from the output unit's position (red square).
+    ``window`` shows only the central ``window x window`` pixels of a larger
+    map: a few hundred pixels cannot show one-pixel holes on screen anyway.
     """
-    image = _count_image(g.cover.counts)
+    counts = g.cover.counts
+    top, first = g.cover.origin
+    rows, cols = counts.shape
+    cropped = window is not None and max(rows, cols) > window
+    if cropped:
+        r0, c0 = max(-top - window // 2, 0), max(-first - window // 2, 0)
+        counts = counts[r0 : r0 + window, c0 : c0 + window]
+        top, first = top + r0, first + c0
+    image = _count_image(counts)
     peak = np.nanmax(image) if np.isfinite(image).any() else 1.0
     cmap = ListedColormap(_oranges(256)).with_extremes(bad="white")
-    top, first = g.cover.origin
-    rows, cols = g.cover.counts.shape
-    extent = (first - 0.5, first + cols - 0.5, top + rows - 0.5, top - 0.5)
+    shown_rows, shown_cols = counts.shape
+    extent = (first - 0.5, first + shown_cols - 0.5, top + shown_rows - 0.5, top - 0.5)
     ax.imshow(image, cmap=cmap, norm=LogNorm(1, max(peak, 2)), extent=extent,
               interpolation="nearest")  # fmt: skip
-    if box:
+    if box and not cropped:
         ax.add_patch(
             Rectangle((first - 0.5, top - 0.5), cols, rows, fill=False, edgecolor=COLORS["rf"],
                       lw=1.5)
@@ -255,7 +271,8 @@ def draw_coverage(ax: Axes, g: Gridding, *, title: str | None = None, box: bool 
     verdict = f"{holes} holes" if holes else "no holes"
     colour = COLORS["warn"] if holes else COLORS["ok"]
     ax.set_title(title or f"rates {g.rates}", fontsize=10)
-    ax.set_xlabel(f"RF {cols}x{rows}: {verdict}", color=colour)
+    where = f" (centre {shown_cols}x{shown_rows} shown)" if cropped else ""
+    ax.set_xlabel(f"RF {cols}x{rows}: {verdict}{where}", color=colour)
     ax.set_xticks([])
     ax.set_yticks([])
 

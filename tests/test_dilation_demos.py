@@ -104,6 +104,9 @@ def test_explorer_extremes():
         assert result.grid.cover.counts.shape == (size, size)
     demo.set(depth=6, kernel=7, r1=16, r2=16, r3=16, r4=16, r5=16, r6=16)
     assert demo.error is None and demo.result.rf.size == (577, 577)
+    fig = Figure(figsize=(8, 4))
+    dd.draw_explorer(fig, demo.result)
+    assert "centre 129x129 shown" in fig.axes[0].get_xlabel()
     demo.set(depth=1, r1=1)
     assert "at least two layers" in demo.result.note and demo.result.holes == 0
 
