@@ -80,7 +80,9 @@ def coverage(net: object, input_size: int | tuple[int, ...] | None = None) -> np
 
     ``net`` is a list of ``rflesson.Layer`` or a ``torch.nn.Module``.  The
     result is an int array: 1-D for a 1-D network, 2-D for a 2-D one, over
-    the RF box of the unit.  Zeros inside it are holes (gridding).
+    the RF box of the unit.  Zeros inside it are holes (gridding).  Counts
+    are exact: ``int64``, or Python integers (``dtype=object``) once they
+    could pass 2**62 (deep 2-D stacks).
 
     Without ``input_size`` the input is unbounded and every unit is alike
     (after upsampling or a transposed convolution, alike within its phase);
