@@ -88,7 +88,14 @@ def _is_number(value: object) -> bool:
 
 def _matches(answer: object, expected: object, tolerance: float) -> bool:
     """Compare an answer with the expected value: numbers within tolerance,
-    sequences element by element, everything else by equality."""
+    sequences element by element, everything else by equality.
+
+    An exercise with many right answers returns an object with an
+    ``accepts(answer)`` method (and an ``example`` answer, for the tests)
+    instead of a value.
+    """
+    if hasattr(expected, "accepts"):
+        return bool(expected.accepts(answer))
     if isinstance(expected, np.ndarray):
         expected = expected.tolist()
     if isinstance(answer, np.ndarray):

@@ -61,5 +61,14 @@ def test_every_registered_exercise_accepts_its_own_answer():
         importlib.import_module(f"rflesson.exercises.{module.name}")
     assert EXERCISES
     for exercise_id, exercise in EXERCISES.items():
-        assert rfl.check(exercise_id, exercise.expected()), exercise_id
+        expected = exercise.expected()
+        answer = getattr(expected, "example", expected)  # many right answers: a sample
+        assert rfl.check(exercise_id, answer), exercise_id
         assert exercise.hint, f"{exercise_id} needs a hint"
+
+
+def test_exercise_with_many_answers_accepts_each_and_rejects_the_rest():
+    assert rfl.check("03.cover-15", (1, 2, 4)) and rfl.check("03.cover-15", [5, 1, 1])
+    assert not rfl.check("03.cover-15", (2, 2, 3)), "gridding: misses offsets of 6"
+    assert not rfl.check("03.cover-15", (1, 2, 3)), "RF 13, not 15"
+    assert not rfl.check("03.cover-15", (1, 2)) and not rfl.check("03.cover-15", "124")

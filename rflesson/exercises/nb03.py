@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from ..check import exercise
 from ..coverage import coverage
 from ..layers import Layer
@@ -40,13 +42,21 @@ class CoversWithoutHoles:
         self.layers = layers
         self.span = span
 
+    @property
+    def example(self) -> tuple[int, ...]:
+        """The first right answer a search over rates 1..span finds (for tests)."""
+        for rates in itertools.product(range(1, self.span + 1), repeat=self.layers):
+            if self.accepts(rates):
+                return rates
+        raise ValueError(f"no {self.layers} rates give RF {self.span} without holes")
+
     def accepts(self, answer: object) -> bool:
         try:
             rates = tuple(answer)  # type: ignore[arg-type]
             stack = _stack(rates)
         except (TypeError, ValueError):
             return False
-        if len(rates) != self.layers:
+        if len(rates) != self.layers or not all(isinstance(r, int) for r in rates):
             return False
         return receptive_field(stack).size == self.span and not _grids(rates)
 
