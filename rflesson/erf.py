@@ -163,6 +163,7 @@ def erf_map(
     dtype: torch.dtype = torch.float32,
     batched: bool = True,
     threads: int | None = 1,
+    chunk: int = 16,
 ) -> np.ndarray:
     """The ERF of a network's central output unit: a float64 map over the input that sums to 1.
 
@@ -187,7 +188,9 @@ def erf_map(
     e.g. with a task's images.  ``train`` forces training (True: dropout
     active) or evaluation mode on the copy; None keeps the network's own mode.
     ``batched=False`` runs the same samples one by one (the slow reference).
-    ``threads`` is torch's thread count for the measurement (restored
+    ``chunk`` bounds the batch (default 16 samples per pass) and so the
+    memory: a deep stack keeps every activation of the batch for the
+    backward pass.  ``threads`` is torch's thread count for the measurement (restored
     afterwards; None keeps the current one).  One thread is the default:
     these small convolutions are about as fast on one thread on a quiet
     machine, many times faster on a busy one (a shared server, Binder), and
@@ -200,6 +203,7 @@ def erf_map(
     """
     n = as_int("n", n, minimum=1)
     seed = as_int("seed", seed, minimum=0)
+    chunk = as_int("chunk", chunk, minimum=1)
     if channel is not None:
         channel = as_int("channel", channel, minimum=0)
     if not isinstance(net, nn.Module) and not callable(net):
@@ -218,22 +222,28 @@ def erf_map(
         if len(models) > 1 and len(models) != n:
             raise ValueError(f"inputs holds {n} samples but {len(models)} networks were drawn")
         if not batched:
-            grads = [
-                _input_gradient(models[i % len(models)], x[i : i + 1], unit, channel)[0]
-                for i in range(n)
-            ]
-            grad = torch.cat(grads)
-        elif len(models) == 1:
-            # oneDNN runs batched 2-D convolutions faster with channels-last weights
-            model = models[0].to(memory_format=torch.channels_last) if x.ndim == 4 else models[0]
-            grad, _ = _input_gradient(model, x, unit, channel)
-        else:
-            grad, _ = _input_gradient(_vmapped(models), x, unit, channel)
+            chunk = 1
+        grads = []
+        for lo in range(0, n, chunk):
+            grads.append(_chunk_gradient(models, x, lo, min(n, lo + chunk), unit, channel))
+        grad = torch.cat(grads)
     total = grad.double().mean(dim=0)
     mass = float(total.sum())
     if mass > 0:
         total = total / mass
     return total.numpy()
+
+
+def _chunk_gradient(models, x, lo, hi, unit, channel) -> torch.Tensor:
+    """Input gradients of samples ``lo..hi-1`` in one pass."""
+    if len(models) > 1:
+        forward = models[lo] if hi - lo == 1 else _vmapped(models[lo:hi])
+    elif hi - lo > 1 and x.ndim == 4:
+        # oneDNN runs batched 2-D convolutions faster with channels-last weights
+        forward = models[0].to(memory_format=torch.channels_last)
+    else:
+        forward = models[0].to(memory_format=torch.contiguous_format)
+    return _input_gradient(forward, x[lo:hi], unit, channel)[0]
 
 
 @contextlib.contextmanager
