@@ -52,15 +52,15 @@ def _largest_erf():
 
 
 @exercise(
-    "05.smaller-than-plain",
-    hint="Compare each design's ERF size with the plain stack's. Answer with a set of names.",
-    explain="Identity skips give the gradient short paths that dominate: the ERF shrinks, as Luo "
+    "05.narrower-than-plain",
+    hint="Compare each design's ERF σ with the plain stack's. Answer with a set of names.",
+    explain="Identity skips give the gradient short paths that dominate: the ERF narrows, as Luo "
     "et al. found, even though the theoretical RF stays the same.",
 )
-def _smaller_than_plain():
+def _narrower_than_plain():
     table = compare_designs()
-    plain = table["plain"].erf_size
-    return {row.name for row in table if row.erf_size < plain}
+    plain = table["plain"].erf_sigma
+    return {row.name for row in table if row.erf_sigma < plain}
 
 
 @exercise(
