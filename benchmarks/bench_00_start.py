@@ -1,18 +1,13 @@
 """Start-here notebook: one slider update of the output-size demo."""
 
+from moves import alternate
+
 import rflesson as rfl
 
 
 def bench_start_here_demo_update():
     """Compute + redraw after one slider move (alternating between two values)."""
-    demo = rfl.output_size_demo()
-    slider = demo.controls["input_size"]
-    values = iter(range(10**9))
-
-    def move():
-        slider.value = 9 + next(values) % 2
-
-    return move
+    return alternate(rfl.output_size_demo(), "input_size", 9, 10)
 
 
 def bench_sliding_window_compute():

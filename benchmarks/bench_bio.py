@@ -1,38 +1,28 @@
 """Notebook 01 (biology): one slider update of each demo, and the convolutions behind them."""
 
+from moves import alternate
+
 import rflesson as rfl
-
-
-def _alternate(demo, name, first, second):
-    """A callable that moves one control back and forth: one full update per call."""
-    control = demo.controls[name]
-    state = {"flip": False}
-
-    def move():
-        state["flip"] = not state["flip"]
-        control.value = first if state["flip"] else second
-
-    return move
 
 
 def bench_bio_neuron_explorer_update():
     """Move the cell across the photograph (compute + redraw + PNG)."""
-    return _alternate(rfl.neuron_explorer(), "col", 30, 90)
+    return alternate(rfl.neuron_explorer(), "col", 30, 90)
 
 
 def bench_bio_neuron_explorer_resize():
     """Switch between two centre sizes (response maps cached after the first visit)."""
-    return _alternate(rfl.neuron_explorer(), "centre_sigma", 1.0, 2.5)
+    return alternate(rfl.neuron_explorer(), "centre_sigma", 1.0, 2.5)
 
 
 def bench_bio_spot_size_update():
     """Change the spot diameter."""
-    return _alternate(rfl.spot_size_demo(), "diameter", 6.0, 20.0)
+    return alternate(rfl.spot_size_demo(), "diameter", 6.0, 20.0)
 
 
 def bench_bio_orientation_update():
     """Turn the grating."""
-    return _alternate(rfl.orientation_demo(), "stimulus", 20.0, 65.0)
+    return alternate(rfl.orientation_demo(), "stimulus", 20.0, 65.0)
 
 
 def bench_bio_dog_on_photograph():

@@ -4,66 +4,44 @@ A demo update is compute + redraw + PNG, as a learner sees it.  The
 explorer's worst case is six 7x7 layers at rate 16 (a 577x577 coverage map).
 """
 
+from moves import alternate
+
 import rflesson as rfl
 from rflesson import Layer
 from rflesson import dilation_demos as dd
 
 
-def _alternate(demo, name, first, second):
-    """A callable that moves one control back and forth: one full update per call."""
-    control = demo.controls[name]
-    state = {"flip": False}
-
-    def move():
-        state["flip"] = not state["flip"]
-        control.value = first if state["flip"] else second
-
-    return move
-
-
 def bench_dilation_slide_update():
     """Slide the dilated kernel one position."""
-    return _alternate(dd.dilated_kernel_demo(), "step", 3, 17)
+    return alternate(dd.dilated_kernel_demo(), "step", 3, 17)
 
 
 def bench_dilation_slide_rate_update():
     """Change the dilation of the sliding kernel."""
-    return _alternate(dd.dilated_kernel_demo(), "dilation", 1, 3)
+    return alternate(dd.dilated_kernel_demo(), "dilation", 1, 3)
 
 
 def bench_dilation_explorer_update():
     """Change the top rate of (1, 2, r3): 2-D coverage, HDC verdict, redraw (cache cleared)."""
     demo = dd.dilation_explorer()
-    move = _alternate(demo, "r3", 5, 9)
-
-    def run():
-        dd._gridding.cache_clear()
-        move()
-
-    return run
+    return alternate(demo, "r3", 5, 9, before=dd._gridding.cache_clear)
 
 
 def bench_dilation_explorer_worst_update():
     """Six 7x7 layers at rate 16 or 15: a 577x577 coverage map (cache cleared)."""
     demo = dd.dilation_explorer()
     demo.set(depth=6, kernel=7, r1=16, r2=16, r3=16, r4=16, r5=16, r6=16)
-    move = _alternate(demo, "r6", 15, 16)
-
-    def run():
-        dd._gridding.cache_clear()
-        move()
-
-    return run
+    return alternate(demo, "r6", 15, 16, before=dd._gridding.cache_clear)
 
 
 def bench_dilation_comparison_update():
     """Change the depth of the chosen stack."""
-    return _alternate(dd.stack_comparison(), "depth", 3, 6)
+    return alternate(dd.stack_comparison(), "depth", 3, 6)
 
 
 def bench_dilation_comparison_kind_update():
     """Switch between the pooled and the strided stack at depth 4."""
-    return _alternate(dd.stack_comparison(), "kind", "pooled", "strided")
+    return alternate(dd.stack_comparison(), "kind", "pooled", "strided")
 
 
 def bench_coverage_2d_worst():

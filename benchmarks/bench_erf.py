@@ -1,5 +1,7 @@
 """Notebook 04 (effective RF): batched ERF against a naive loop, and one explorer update."""
 
+from moves import alternate
+
 import rflesson as rfl
 from rflesson.erf_demos import erf_explorer, explore_erf
 
@@ -33,27 +35,16 @@ def bench_erf_module_looped():
     return lambda: rfl.erf_map(net, SIZE, n=SAMPLES, unit=UNIT, batched=False)
 
 
-def _alternate(demo, **pairs):
-    """Move controls back and forth between two settings: one full update per call."""
-    state = {"flip": False}
-
-    def move():
-        state["flip"] = not state["flip"]
-        explore_erf.cache_clear()  # measure the computation, not the cache
-        demo.set(**{name: values[state["flip"]] for name, values in pairs.items()})
-
-    return move
-
-
 def bench_erf_explorer_update():
     """Explorer: 10 <-> 20 random ReLU layers (compute + redraw + PNG, no cache)."""
-    return _alternate(erf_explorer(activation="relu"), depth=(10, 20))
+    demo = erf_explorer(activation="relu")
+    return alternate(demo, "depth", 10, 20, before=explore_erf.cache_clear)
 
 
 def bench_erf_explorer_worst():
     """Explorer's heaviest setting: 40 layers of 7x7 with ReLU, dilation 2 <-> plain."""
     demo = erf_explorer(depth=40, kernel=7, activation="relu")
-    return _alternate(demo, layout=("dilation 2", "plain"))
+    return alternate(demo, "layout", "dilation 2", "plain", before=explore_erf.cache_clear)
 
 
 def summarize(results: dict[str, float]) -> list[str]:

@@ -1,6 +1,7 @@
 """Notebook 02: one update of the RF explorer (compute + redraw), and its parts."""
 
 from matplotlib.figure import Figure
+from moves import alternate
 
 from rflesson.rf_explorer import draw_exploration, explore_rf, rf_explorer
 from rflesson.style import png_bytes, use_course_style
@@ -13,27 +14,13 @@ HEAVY = dict(input_size=32, kernel=7, stride=1, padding=3, dilation=1, depth=6, 
 def bench_rf_explorer_update():
     """One slider move (depth 2 <-> 3) on the article's example: compute + redraw + PNG."""
     use_course_style()
-    demo = rf_explorer(**TYPICAL)
-    slider = demo.controls["depth"]
-    values = iter(range(10**9))
-
-    def move():
-        slider.value = 2 + next(values) % 2
-
-    return move
+    return alternate(rf_explorer(**TYPICAL), "depth", 2, 3)
 
 
 def bench_rf_explorer_update_heavy():
     """One slider move on the largest picture: 32 inputs, 6 layers of 7-wide 'same' convs."""
     use_course_style()
-    demo = rf_explorer(**HEAVY)
-    slider = demo.controls["unit"]
-    values = iter(range(10**9))
-
-    def move():
-        slider.value = 30 + next(values) % 2
-
-    return move
+    return alternate(rf_explorer(**HEAVY), "unit", 30, 31)
 
 
 def bench_rf_explorer_compute():

@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def load_modules() -> list:
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))  # so that benchmarks can import moves.py
     modules = []
     for path in sorted(HERE.glob("bench_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
