@@ -29,3 +29,10 @@ def test_makefile_targets_named_in_readme_exist():
     makefile = (ROOT / "Makefile").read_text()
     for target in set(re.findall(r"`make (\w+)", README)):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
+
+
+def test_readme_examples_run_and_print_what_they_show():
+    import doctest
+
+    failures, tried = doctest.testfile(str(ROOT / "README.md"), module_relative=False)
+    assert tried >= 6 and failures == 0
