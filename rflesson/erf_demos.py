@@ -87,7 +87,8 @@ def draw_profile(ax: Axes, erf: np.ndarray, exact: np.ndarray, variance: float, 
     ax.plot(fine, gauss, "--", color=COLORS["muted"], lw=1, label="Gaussian, same variance")
     ax.set_xlabel("input column relative to the centre")
     ax.set_ylabel("share of the ERF")
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, 1.5 * float(measured.max()))  # room for the legend above the peak
+    ax.legend(fontsize=8, loc="upper right")
 
 
 # -- the explorer --------------------------------------------------------------------------
