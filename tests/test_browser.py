@@ -1,13 +1,15 @@
-"""A real browser opens the course in JupyterLab and moves a slider.
+"""A real browser opens the course in JupyterLab and moves sliders.
 
 Proves what nbval cannot: that `make lab`'s server serves the course, that the
-widget extension renders the demo as sliders (not the text fallback), and that
-moving a slider redraws the figure.  Runs headless Debian Chromium through
+widget extension renders the demos as sliders (not the text fallback), and that
+moving a slider redraws the figure: in detail for the start page, and for the
+first demo of every lesson after running the whole lesson in the browser.  Runs headless Debian Chromium through
 Playwright; skipped (with the reason) only where Chromium is absent.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -65,12 +67,18 @@ def lab(tmp_path_factory):
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[name] = str(home / name.lower())
     env["MPLCONFIGDIR"] = str(home / "matplotlib")
+    # render every cell, even off screen, so that the lesson tests can count the demos
+    settings = home / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(home / "settings")
     env.pop("MPLBACKEND", None)
     port = _free_port()
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser",
         f"--port={port}", "--ServerApp.ip=127.0.0.1",
         "--IdentityProvider.token=", "--ServerApp.password=",
+        "--ServerApp.disable_check_xsrf=True",  # lets the test stop kernels over REST
         f"--ServerApp.root_dir={ROOT}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
     ]  # fmt: skip
     if os.geteuid() == 0:
@@ -132,3 +140,67 @@ def test_start_here_demo_renders_and_responds(lab, tmp_path):
             assert (tmp_path / "start_here.png").stat().st_size > 10_000
         finally:
             browser.close()
+
+
+LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
+
+
+def _demo_cells(name: str) -> int:
+    """How many cells of a stored notebook display a demo (tagged nbval-ignore-output)."""
+    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+    return sum("nbval-ignore-output" in c["metadata"].get("tags", []) for c in cells)
+
+
+def _shut_down_kernels(lab: str) -> None:
+    """Stop every kernel the server runs (each lesson's kernel holds up to ~700 MB)."""
+    with urllib.request.urlopen(f"{lab}/api/kernels", timeout=10) as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{lab}/api/kernels/{kernel['id']}", method="DELETE")
+        urllib.request.urlopen(request, timeout=10).close()
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_every_lesson_runs_in_the_browser_and_its_first_demo_responds(lab, name):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(f"{lab}/lab/tree/notebooks/{name}?reset")
+            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+            panel.wait_for(state="attached")
+            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+            # every code cell has run when every prompt shows a number
+            page.wait_for_function(
+                r"""() => {
+                    const prompts = [...document.querySelectorAll(
+                        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+                    return prompts.length > 0 && prompts.every(p => /\[\d+\]/.test(p.innerText));
+                }"""
+            )
+            outputs = " ".join(panel.locator(".jp-OutputArea-output").all_inner_texts())
+            assert "Traceback" not in outputs and "Error displaying widget" not in outputs
+            assert panel.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+            assert "VBox(children" not in outputs, "a demo fell back to text"
+            assert panel.locator(".widget-image").count() >= _demo_cells(name)
+
+            demo = panel.locator(".jp-OutputArea-output .widget-vbox").first
+            demo.scroll_into_view_if_needed()
+            handle = demo.locator(".noUi-handle").first
+            image = demo.locator(".widget-image").first
+            before = image.get_attribute("src")
+            at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+            handle.focus()
+            handle.press("ArrowLeft" if at_max else "ArrowRight")
+            page.wait_for_function(
+                "([el, old]) => el.getAttribute('src') !== old",
+                arg=[image.element_handle(), before],
+            )
+        finally:
+            browser.close()
+            _shut_down_kernels(lab)
