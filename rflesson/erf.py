@@ -196,8 +196,9 @@ def erf_map(
     machine, many times faster on a busy one (a shared server, Binder), and
     the numbers then repeat exactly from run to run.
 
-    The samples run as one batch: a batch of inputs through one network, or,
-    for fresh weights, all ``n`` networks at once with ``torch.vmap`` (which
+    The samples run batched, up to ``chunk`` at a time (so the default
+    ``n=16`` is a single pass): a batch of inputs through one network, or,
+    for fresh weights, that many networks at once with ``torch.vmap`` (which
     turns them into one grouped convolution per layer).  A batch norm in
     training mode would mix the samples of a batch: use ``train=False``.
     """
