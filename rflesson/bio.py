@@ -430,6 +430,11 @@ class AreaRF:
 #: P and M ganglion cells across the primate retina", Vision Research 35: 7-24.
 RGC_CENTRE_RADIUS_DEG = (0.03, 0.18)
 RGC_SURROUND_RATIO = (5.0, 7.0)
+#: Average ratio of the surround's integrated sensitivity to the centre's, for
+#: both P and M cells (Croner & Kaplan 1995, abstract): the ``balance`` of a
+#: typical real cell.  Real surrounds are weaker than the centre, so large
+#: spots still excite the cell a little.
+RGC_SURROUND_STRENGTH = 0.55
 
 #: RF size along the ventral stream.  APPROXIMATE, ROUNDED values (to about a
 #: factor of 1.5): RF diameter grows roughly in proportion to eccentricity, with

@@ -154,7 +154,9 @@ def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
         left.plot(ecc, diameters, color=colours[area], lw=2, label=area)
     it = bio.area_rf("IT")
     left.axhspan(*it.typical_deg, color=COLORS["rf_light"], alpha=0.6, lw=0)
-    left.text(1.5, it.typical_deg[0] * 1.05, "IT: 10-30°, includes the fovea", va="bottom")
+    lo_it, hi_it = it.typical_deg
+    # At the top of the band, clear of the V4 line (which crosses its bottom edge).
+    left.text(1.5, hi_it * 0.97, f"IT: {lo_it:g}-{hi_it:g}°, includes the fovea", va="top")
     left.set_xlabel("eccentricity (degrees from fixation)")
     left.set_ylabel("RF diameter (degrees)")
     left.set_ylim(0, it.typical_deg[1] + 2)
@@ -439,7 +441,9 @@ class SpotView:
     kernel: np.ndarray
     experiment: bio.SpotExperiment  # responses to light spots
     response: float  # response to the current spot
-    best_diameter: float  # the spot of this contrast that drives the cell hardest
+    best_diameter: (
+        float  # the spot of this contrast that drives the cell hardest (inf: no surround)
+    )
     centre_diameter: float
     problem: str | None = None
 
@@ -469,6 +473,12 @@ def spot_size(
     sign = (1.0 if polarity == "on" else -1.0) * (1.0 if spot == "light" else -1.0)
     signed = sign * experiment.responses
     best = int(np.argmax(signed))
+    best_diameter = float(experiment.diameters[best])
+    centre_diameter = bio.dog_centre_diameter(centre_sigma, surround_ratio, surround_strength)
+    if not math.isfinite(centre_diameter):
+        # No surround: the curve only rises to a plateau, and argmax would pick
+        # whichever plateau point rounding favours.  Every bigger spot is as good.
+        best_diameter = math.inf
     response = sign * bio.spot_response(kernel, diameter)
     problem = None
     if signed[best] <= 1e-12:
@@ -486,8 +496,8 @@ def spot_size(
         kernel if polarity == "on" else -kernel,
         experiment,
         response,
-        float(experiment.diameters[best]),
-        bio.dog_centre_diameter(centre_sigma, surround_ratio, surround_strength),
+        best_diameter,
+        centre_diameter,
         problem,
     )
 
@@ -509,21 +519,18 @@ def draw_spot(fig: Figure, view: SpotView) -> None:
     curve.axhline(0, color=COLORS["muted"], lw=0.5)
     if math.isfinite(view.centre_diameter):
         curve.axvline(view.centre_diameter, color=COLORS["rf"], ls="--", lw=1)
-        curve.text(
-            view.centre_diameter,
-            0.03,
-            " centre width",
-            color=COLORS["rf"],
-            transform=curve.get_xaxis_transform(),
-        )
     curve.plot(view.diameter, view.response, "o", color=COLORS["unit"], ms=8)
     curve.set_xlabel(f"{view.spot}-spot diameter (pixels)")
     curve.set_ylabel("response")
     curve.set_xlim(0, exp.diameters[-1])
     if view.problem:
         curve.set_title("no spot of this contrast excites this cell", color=COLORS["warn"])
-    else:
-        curve.set_title(f"best spot: {view.best_diameter:.2f} px")
+    elif not math.isfinite(view.centre_diameter):
+        curve.set_title("no surround: the bigger the spot, the stronger")
+    else:  # the title doubles as the legend of the dashed line
+        curve.set_title(
+            f"best spot {view.best_diameter:.2f} px; centre (dashed) {view.centre_diameter:.2f} px"
+        )
 
 
 def describe_spot(view: SpotView) -> str:
@@ -534,14 +541,12 @@ def describe_spot(view: SpotView) -> str:
     )
     if view.problem:
         return _problem_text(view.problem) + " " + text
+    if not math.isfinite(view.best_diameter):
+        return text + " With no surround, every bigger spot adds light: no best size."
     return (
         text
-        + f" Best spot: <b>{view.best_diameter:.2f} px</b> (the centre is "
-        + (
-            f"{view.centre_diameter:.2f} px wide)."
-            if math.isfinite(view.centre_diameter)
-            else "unbounded: the surround is too weak to ever win)."
-        )
+        + f" Best spot: <b>{view.best_diameter:.2f} px</b> "
+        + f"(the centre is {view.centre_diameter:.2f} px wide)."
     )
 
 

@@ -315,6 +315,20 @@ def test_spot_demo_reports_the_peak_and_dark_spots_for_off_cells():
     assert "Best spot" in demo.text.value
 
 
+def test_spot_demo_without_surround_has_no_best_spot():
+    # With no surround the curve rises to a plateau: no spot size is "best", and
+    # the demo must not report whichever plateau point rounding favours.
+    demo = rfl.spot_size_demo()
+    view = demo.set(surround_strength=0.0, polarity="on", spot="light")
+    assert view.problem is None and math.isinf(view.best_diameter)
+    assert np.all(np.diff(view.experiment.responses) >= -1e-6)  # never falls
+    assert "no best size" in demo.text.value and demo.error is None
+    # the typical real surround (Croner & Kaplan 1995) still gives a peak at the centre
+    real = demo.set(surround_strength=bio.RGC_SURROUND_STRENGTH)
+    centre = rfl.dog_centre_diameter(2.0, 6.0, bio.RGC_SURROUND_STRENGTH)
+    assert real.best_diameter == pytest.approx(centre, abs=0.5)
+
+
 def test_orientation_demo_peaks_at_the_preferred_orientation():
     demo = rfl.orientation_demo()
     at_best = demo.set(stimulus=60.0, preferred=60.0).response

@@ -17,11 +17,16 @@ def mystery_cell() -> np.ndarray:
     return bio.gabor_kernel(_MYSTERY_ORIENTATION, wavelength=8.0, size=31)
 
 
+#: Width of the excitatory centre of exercise 01.best-spot's cell (σ = 3 px, surround 6x).
+_BEST_SPOT_CENTRE = bio.dog_centre_diameter(3.0, 6.0)
+
+
 @exercise(
     "01.best-spot",
-    hint="The best spot exactly fills the excitatory centre: where the profile turns negative. "
-    "Centre σ = 3 px; the centre is a little over 5σ wide.",
-    explain="A 16 px spot nearly fills the centre (about 16.3 px wide); "
+    hint="The best spot exactly fills the excitatory centre, out to where the profile turns "
+    f"negative. With a surround 6 times wider, the centre is {_BEST_SPOT_CENTRE / 3.0:.2f}σ wide "
+    "(rfl.dog_centre_diameter); pick the listed spot closest to that width.",
+    explain=f"A {min(SPOT_CHOICES, key=lambda d: abs(d - _BEST_SPOT_CENTRE))} px spot nearly fills the centre (about {_BEST_SPOT_CENTRE:.1f} px wide); "
     "bigger spots light up the inhibitory surround too.",
 )
 def _best_spot():
@@ -43,7 +48,8 @@ def _mystery_orientation():
 
 @exercise(
     "01.off-light-spot",
-    hint="An OFF-centre cell is an ON-centre cell with every weight negated.",
+    hint="An OFF-centre cell is an ON-centre cell with every weight negated: whatever excites "
+    "the ON cell's centre does the opposite to the OFF cell.",
     explain="Light on the centre of an OFF cell pushes its response below its resting level: "
     "it prefers a dark spot.",
 )
