@@ -107,12 +107,13 @@ def explore_rf(
         n_in, span = lengths[-1], dilated_kernel_size(k, d)
         smallest = min_input_size(chain(layers, 1))
         where = "the input" if empty == 1 else f"layer {empty - 1}'s output"
+        smaller = "kernel, dilation or stride" if s > 1 and empty > 1 else "kernel or dilation"
         problem = (
             f"Layer {empty} has nothing to output. It reads {where}: {n_in} units, "
             f"{n_in + 2 * p} with its padding of {p} on each side. Its window spans "
             f"{span} units (kernel {k}, dilation {d}: d·(k−1)+1), wider than that, so it fits "
             f"nowhere. This stack needs an input of at least {smallest}: make the input "
-            f"larger, the kernel or dilation smaller, the padding larger, or use fewer layers."
+            f"larger, the {smaller} smaller, the padding larger, or use fewer layers."
         )
         return Exploration(
             *settings, None, lengths, problem=problem, empty_layer=empty, min_input=smallest
@@ -121,7 +122,8 @@ def explore_rf(
     shown = min(u, n_out - 1)
     note = ""
     if shown != u:
-        note = f"The output has only {n_out} unit(s), 0 to {n_out - 1}: showing unit {shown}."
+        units = "only 1 unit, unit 0" if n_out == 1 else f"only {n_out} units, 0 to {n_out - 1}"
+        note = f"The output has {units}: showing unit {shown}."
     stack = layer_stack(layers, n, shown)
     out = stack.output
     return Exploration(
@@ -193,11 +195,13 @@ def describe_exploration(result: Exploration) -> str:
     if result.problem:
         return f'<span style="color:{COLORS["warn"]}">{result.problem}</span>'
     first, last = result.region
+    lo, hi = result.clipped
+    real = f"real pixels {lo}…{hi}" if lo <= hi else "no real pixel: only padding"
     text = (
         f"Unit <b>{result.shown_unit}</b> of layer {result.depth}: RF size <b>{result.size}</b> "
         f"(closed form: {result.closed_form}), jump <b>{result.jump}</b>, "
         f"start <b>{result.start}</b>, centre {result.center:g} + {result.jump}·u. "
-        f"It sees input {first}…{last}; real pixels {result.clipped[0]}…{result.clipped[1]}."
+        f"It sees input {first}…{last}; {real}."
     )
     if result.note:
         text += f' <span style="color:{COLORS["warn"]}">{result.note}</span>'

@@ -11,7 +11,8 @@ module only arranges them into pictures:
 * :func:`draw_grid` / :func:`draw_layer_grids`: the same in 2-D, as grids;
 * :func:`draw_segmentation`, :func:`draw_connections`: why the RF matters;
 * :func:`draw_alignment`: where neighbouring and border units' RFs sit;
-* :func:`draw_rf_vs_depth`, :func:`gradient_map`, :func:`draw_gradient_check`.
+* :func:`draw_rf_vs_depth`, :func:`spatial_sizes`, :func:`resnet50_main_path`: real networks;
+* :func:`gradient_map`, :func:`draw_gradient_check`: checking by experiment.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from matplotlib.patches import Rectangle
 from ._validate import as_int
 from .layers import Layer
 from .rf import input_region, rf_table
-from .style import COLORS
+from .style import COLORS, COUNT_CMAP
 
 # -- what a chosen unit depends on, map by map -----------------------------------------
 
@@ -117,8 +118,8 @@ def layer_stack(layers: Sequence[Layer], input_size: int, unit: int) -> LayerSta
 # -- the layered picture in 1-D ----------------------------------------------------------
 
 MARGIN = 4  # at most this many cells are drawn beyond the padding to show a box
-ROW_GAP = 1.8
-MAX_LINES = 60  # more connections than this between two rows: only the cone's edges  # vertical distance between two feature maps' rows
+ROW_GAP = 1.8  # vertical distance between two feature maps' rows
+MAX_LINES = 60  # more connections than this between two rows: only the cone's edges
 
 
 def _title(ax: Axes, text: str, fontsize: float = 9) -> None:
@@ -221,9 +222,10 @@ def draw_layered(
             ax.text(-0.01, y, name, ha="right", va="center", fontsize=7.5, transform=label_at)
     first, last = stack.maps[0].box
     if title is None:
-        title = (
-            f"unit {stack.unit} sees input {first}…{last} (size {stack.output.size}); "
+        title = f"unit {stack.unit} sees input {first}…{last} (size {stack.output.size}); " + (
             f"real pixels {stack.clipped[0]}…{stack.clipped[1]}"
+            if stack.clipped[0] <= stack.clipped[1]
+            else "no real pixel: only padding"
         )
     _title(ax, title)
 
@@ -296,13 +298,30 @@ def draw_grid(
             ax.text(t, r1 + 0.6, str(t), ha="center", va="top", fontsize=7, color=COLORS["muted"])
         for t in sorted({0, vr.n - 1}):
             ax.text(c0 - 0.6, t, str(t), ha="right", va="center", fontsize=7, color=COLORS["muted"])
+    if (r0, c0) != (-vr.pad[0], -vc.pad[0]) or (r1, c1) != (
+        vr.n - 1 + vr.pad[1],
+        vc.n - 1 + vc.pad[1],
+    ):  # the canvas reaches beyond the padding (white): outline it so the box sits somewhere
+        ax.add_patch(
+            Rectangle(
+                (c0 - 0.5, r0 - 0.5), c1 - c0 + 1, r1 - r0 + 1, fill=False, ls=":", lw=0.8,
+                edgecolor=COLORS["input_edge"],
+            )
+        )  # fmt: skip
     (b0, b1), (a0, a1) = vr.box, vc.box
-    ax.add_patch(
-        Rectangle(
-            (a0 - 0.5, b0 - 0.5), a1 - a0 + 1, b1 - b0 + 1, fill=False, ls="--", lw=2,
-            edgecolor=COLORS["rf"], clip_on=True,
-        )
-    )  # fmt: skip
+    canvas = Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0 + 1, r1 - r0 + 1, transform=ax.transData)
+    box = Rectangle(
+        (a0 - 0.65, b0 - 0.65),
+        a1 - a0 + 1.3,
+        b1 - b0 + 1.3,
+        fill=False,
+        ls="--",
+        lw=2,
+        edgecolor=COLORS["rf"],
+        zorder=4,
+    )  # fmt: skip  (a little outside the cells, over the grid lines: visible on orange)
+    ax.add_patch(box)
+    box.set_clip_path(canvas)  # a box larger than the canvas runs off its edge
     if title is None:
         title = f"{vr.name}: {vr.n}×{vc.n}"
         if level > 0:
@@ -462,8 +481,13 @@ def draw_rf_vs_depth(
     input_size: int | None = None,
     log: bool = False,
     xlabel: str = "layer (convolutions and poolings, in order)",
+    legend: bool = True,
 ) -> None:
-    """Receptive-field size after each layer, one line per network or stack."""
+    """Receptive-field size after each layer, one line per network or stack.
+
+    The legend gives each line's last value; ``legend=False`` leaves it out (for
+    a second panel of the same curves).
+    """
     for label, sizes in curves.items():
         depth = np.arange(1, len(sizes) + 1)
         ax.plot(depth, sizes, "o-", ms=3, lw=1.5, label=f"{label} ({sizes[-1]})")
@@ -475,7 +499,48 @@ def draw_rf_vs_depth(
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("receptive field (pixels)")
-    ax.legend(fontsize=8)
+    if legend:
+        ax.legend(fontsize=8, loc="upper left")
+
+
+RESNET_STRIDES = ("first 3x3", "first 1x1", "last 3x3")
+
+
+def resnet50_main_path(stride_at: str = "first 3x3") -> list[Layer]:
+    """The main path of ResNet-50 as a layer list, with the stages' strides placed as asked.
+
+    Three published variants differ only in where each stage halves the resolution:
+
+    * ``"first 3x3"``: in the 3x3 convolution of the stage's first unit
+      (torchvision's ResNet-50, "v1.5"; what :func:`rflesson.zoo.resnet50` builds);
+    * ``"first 1x1"``: in the first 1x1 convolution of that unit (He et al. 2016);
+    * ``"last 3x3"``: in the 3x3 convolution of the *previous* stage's last unit
+      (TF-slim's ``resnet_v1_50``, the network of Araujo et al.'s Distill table).
+
+    The shortcuts are left out: their fields lie inside the main path's, so the
+    main path's RF is the network's.  Stem: 7x7 stride 2, 3x3 max pool stride 2;
+    then 3, 4, 6 and 3 bottleneck units (1x1, 3x3, 1x1).
+    """
+    where = str(stride_at)
+    if where not in RESNET_STRIDES:
+        raise ValueError(f"stride_at must be one of {RESNET_STRIDES}, got {stride_at!r}")
+    path = [Layer(7, stride=2, padding=3, name="conv1"), Layer(3, 2, 1, name="maxpool")]
+    units = (3, 4, 6, 3)
+    for stage, count in enumerate(units, start=1):
+        for unit in range(count):
+            first_strided = stage > 1 and unit == 0  # torchvision and He et al.
+            last_strided = stage < len(units) and unit == count - 1  # TF-slim
+            s1 = 2 if where == "first 1x1" and first_strided else 1
+            s3 = 2 if (where == "first 3x3" and first_strided) or (
+                where == "last 3x3" and last_strided
+            ) else 1  # fmt: skip
+            name = f"layer{stage}.{unit}"
+            path += [
+                Layer(1, stride=s1, name=f"{name}.conv1"),
+                Layer(3, stride=s3, padding=1, name=f"{name}.conv2"),
+                Layer(1, name=f"{name}.conv3"),
+            ]
+    return path
 
 
 def spatial_sizes(table) -> list[int]:
@@ -522,10 +587,14 @@ def gradient_map(layers: Sequence[Layer], input_size: int, unit: tuple[int, int]
 
 
 def draw_gradient_check(ax: Axes, grad: np.ndarray, box: tuple[tuple[int, int], ...]) -> None:
-    """The gradient map (dark: zero) with the analytic region ``box`` (clipped) drawn on it."""
+    """The gradient map with the analytic region ``box`` (clipped) drawn on it.
+
+    Zero-gradient pixels keep the input colour; non-zero ones are orange, darker
+    for a larger gradient.
+    """
     top = float(grad.max()) if grad.size and grad.max() > 0 else 1.0
     ax.imshow(  # vmin below 0: the weakest non-zero pixel stays visibly orange
-        np.where(grad > 0, grad, np.nan), cmap="Oranges", vmin=-0.25 * top, vmax=top,
+        np.where(grad > 0, grad, np.nan), cmap=COUNT_CMAP, vmin=-0.25 * top, vmax=top,
         interpolation="nearest",
     )  # fmt: skip
     ax.set_facecolor(COLORS["input"])
@@ -537,3 +606,5 @@ def draw_gradient_check(ax: Axes, grad: np.ndarray, box: tuple[tuple[int, int], 
         )
     )  # fmt: skip
     ax.tick_params(labelsize=7)
+    ax.set_xlabel("input column", fontsize=9)
+    ax.set_ylabel("input row", fontsize=9)

@@ -146,8 +146,22 @@ def test_border_unit_hangs_over_the_padding():
 
 def test_unit_past_the_end_is_replaced_with_a_note():
     result = explore_rf(input_size=9, kernel=3, stride=2, padding=1, depth=2, unit=20)
-    assert result.shown_unit == 2 and "only 3 unit" in result.note
+    assert result.shown_unit == 2 and "only 3 units, 0 to 2" in result.note
     assert "only 3 unit" in describe_exploration(result)
+    lone = explore_rf(input_size=3, kernel=3, stride=1, padding=0, depth=1, unit=5)
+    assert lone.shown_unit == 0 and "only 1 unit, unit 0" in lone.note
+
+
+def test_a_unit_that_reads_only_padding_says_so(demo):
+    """1 input pixel, 1x1 kernels, stride 4, padding 3: output unit 1 reads zeros only."""
+    settings = dict(input_size=1, kernel=1, stride=4, padding=3, dilation=4, depth=6, unit=31)
+    result = demo.set(**settings)
+    assert demo.error is None and result.shown_unit == 1
+    assert result.clipped[0] > result.clipped[1]  # the engine's "nothing real" box
+    assert "only padding" in describe_exploration(result) and "1…0" not in demo.text.value
+    titles = " ".join(t.get_text() for ax in demo.figure.axes for t in ax.texts)
+    assert "only padding" in titles
+    check_against_reference(result, settings)
 
 
 def test_empty_layer_is_explained_with_the_smallest_input():
@@ -157,6 +171,8 @@ def test_empty_layer_is_explained_with_the_smallest_input():
     deeper = explore_rf(input_size=9, kernel=3, stride=4, padding=0, dilation=1, depth=3)
     assert deeper.lengths == (9, 2) and deeper.empty_layer == 2
     assert "layer 1's output: 2 units" in deeper.problem
+    assert "stride smaller" in deeper.problem  # a stride of 4 emptied layer 2
+    assert "stride" not in result.problem  # layer 1 reads the input: its stride is no cause
     assert "Layer 2" in describe_exploration(deeper)
 
 

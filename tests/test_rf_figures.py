@@ -180,3 +180,25 @@ def test_exercises_of_notebook_02_match_a_hand_computation():
         assert check(exercise_id, answer).correct, exercise_id
         assert EXERCISES[exercise_id].expected() == answer
         assert not check(exercise_id, "certainly wrong").correct
+
+
+def test_resnet50_main_path_variants():
+    """torchvision's stride placement gives the traced model's 427; the other two give 483."""
+    from rflesson.rf_figures import resnet50_main_path
+
+    def walk(layers):  # the textbook size recurrence, written out again
+        size, jump = 1, 1
+        for layer in layers:
+            size += (layer.kernel[0] - 1) * jump
+            jump *= layer.stride[0]
+        return size, jump
+
+    model = rfl.receptive_field(rfl.zoo.resnet50(width=0.01), 224, output="layer4")
+    torchvision = rfl.receptive_field(resnet50_main_path("first 3x3"), 224)
+    assert (torchvision.size, torchvision.start) == (model.size[0], model.start[0]) == (427, -213)
+    assert walk(resnet50_main_path()) == (427, 32)
+    assert (
+        walk(resnet50_main_path("first 1x1")) == walk(resnet50_main_path("last 3x3")) == (483, 32)
+    )
+    with pytest.raises(ValueError, match="stride_at"):
+        resnet50_main_path("middle")
