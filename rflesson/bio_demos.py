@@ -151,7 +151,9 @@ def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
     colours = {"V1": COLORS["accent"], "V2": COLORS["ok"], "V4": COLORS["erf"]}
     for area in ("V1", "V2", "V4"):
         diameters = [bio.rf_diameter_deg(area, e) for e in ecc]
-        left.plot(ecc, diameters, color=colours[area], lw=2, label=area)
+        left.plot(ecc, diameters, color=colours[area], lw=2)
+        # Label each line at its end: a legend box would sit on the lines or the IT label.
+        left.text(ecc[-1] + 0.4, diameters[-1], area, color=colours[area], va="center")
     it = bio.area_rf("IT")
     left.axhspan(*it.typical_deg, color=COLORS["rf_light"], alpha=0.6, lw=0)
     lo_it, hi_it = it.typical_deg
@@ -160,7 +162,7 @@ def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
     left.set_xlabel("eccentricity (degrees from fixation)")
     left.set_ylabel("RF diameter (degrees)")
     left.set_ylim(0, it.typical_deg[1] + 2)
-    left.legend(loc="upper left", bbox_to_anchor=(0.0, 0.93))
+    left.set_xlim(0, max_eccentricity + 2.5)
     left.set_title("Bigger away from the fovea")
 
     right = fig.add_subplot(1, 2, 2)
@@ -526,7 +528,7 @@ def draw_spot(fig: Figure, view: SpotView) -> None:
     if view.problem:
         curve.set_title("no spot of this contrast excites this cell", color=COLORS["warn"])
     elif not math.isfinite(view.centre_diameter):
-        curve.set_title("no surround: the bigger the spot, the stronger")
+        curve.set_title("no surround: a bigger spot never lowers the response")
     else:  # the title doubles as the legend of the dashed line
         curve.set_title(
             f"best spot {view.best_diameter:.2f} px; centre (dashed) {view.centre_diameter:.2f} px"
