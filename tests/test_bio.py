@@ -338,6 +338,15 @@ def test_orientation_demo_peaks_at_the_preferred_orientation():
     assert bio_demos.orientation_response(sigma=1.0).problem is not None
 
 
+@pytest.mark.parametrize("sigma", [3.0, 4.0, 8.0])  # below 3 px the formula is rough
+def test_orientation_demo_tuning_width_matches_the_formula_over_the_sigma_slider(sigma):
+    # The demo's kernel must hold the whole envelope: at σ = 8 px a 31 px kernel
+    # cut it off and widened the curve from 10.8° to 11.9°.
+    view = bio_demos.orientation_response(preferred=30.0, sigma=sigma)
+    assert view.kernel.shape == view.grating.shape
+    assert view.tuning.half_width == pytest.approx(rfl.gabor_half_width(8.0, sigma), abs=0.6)
+
+
 # -- exercises -----------------------------------------------------------------------------
 
 
