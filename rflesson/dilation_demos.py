@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from ._validate import as_int, one_of
 from .coverage import coverage_map
@@ -269,7 +269,7 @@ def _compare(grid: Gridding, holes: int) -> str:
 def draw_explorer(fig: Figure, e: Explorer) -> None:
     """Left: the coverage map in its RF box. Right: the counts along the centre row."""
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
-    fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.16, wspace=0.25)
+    fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.2, wspace=0.25)
     draw_coverage(left, e.grid, title=f"rates {e.rates}, kernel {e.kernel}", window=MAP_WINDOW)
     offsets = e.grid.offsets
     covered = e.profile > 0
@@ -282,8 +282,10 @@ def draw_explorer(fig: Figure, e: Explorer) -> None:
         right.legend(loc="upper right")
     right.set_ylim(0, float(e.profile.max()) * 1.25)
     _few_ticks(right)
+    right.yaxis.set_major_locator(MaxNLocator(4, integer=True))
+    right.yaxis.set_major_formatter(EngFormatter(sep=""))  # 87M, not a 1e7 over the title
     right.set_xlim(offsets[0] - 1, offsets[-1] + 1)
-    right.set_xlabel("input offset from the unit's centre (centre row)")
+    right.set_xlabel("input offset from the output unit (its row)")
     right.set_ylabel("paths")
     right.set_title(f"RF {e.grid.size} wide: {e.grid.missed_offsets} offsets missed per axis")
 
@@ -380,32 +382,36 @@ def draw_comparison(fig: Figure, c: Comparison) -> None:
     right.fill_between(
         offsets, c.profile.astype(float), step="mid", color=STACK_COLORS[c.kind], alpha=0.8
     )
-    centres = np.arange(-(c.rf.size // 2), c.rf.size // 2 + 1)
-    neighbours = centres[centres % c.rf.jump == 0] if c.rf.jump <= c.rf.size else centres[:1]
+    reach = max(c.rf.size // 2, c.rf.jump)  # the nearest neighbours, even outside the RF
+    neighbours = np.arange(-(reach // c.rf.jump), reach // c.rf.jump + 1) * c.rf.jump
     top = float(c.profile.max()) * 1.15
     right.plot(neighbours, [top] * len(neighbours), "v", color=COLORS["unit"], ms=4)
     right.set_ylim(0, top * 1.15)
+    right.set_xlim(-reach - 1, reach + 1)
     _few_ticks(right)
     right.set_xlabel("input offset from the unit's centre")
     right.set_ylabel("paths")
     right.set_title(f"{c.kind}: RF {c.rf.size}; next unit {c.rf.jump} px away (▼)", fontsize=10)
     if c.problem:
         right.text(
-            0.5, 0.5, "input too small", transform=right.transAxes, ha="center",
-            color=COLORS["warn"],
+            0.5, 0.5, f"input {c.input_size} too small\nfor this depth", transform=right.transAxes,
+            ha="center", va="center", color=COLORS["warn"],
+            bbox=dict(facecolor="white", edgecolor=COLORS["warn"]),
         )  # fmt: skip
 
 
 def describe_comparison(c: Comparison) -> str:
+    convs = "convolution" if c.depth == 1 else "convolutions"
     text = (
-        f"<b>{c.kind}</b>, {c.depth} convolutions ({9 * c.depth} weights per channel pair): "
+        f"<b>{c.kind}</b>, {c.depth} {convs} ({9 * c.depth} weights per channel pair): "
         f"RF <b>{c.rf.size}</b>, jump {c.rf.jump}. "
     )
     if c.problem:
         return text + _warn(c.problem)
+    units = "output unit" if c.n_out == 1 else "output units"
+    spacing = "one per input pixel" if c.rf.jump == 1 else f"one every {c.rf.jump} input pixels"
     return text + (
-        f"An input of {c.input_size} pixels gives <b>{c.n_out}</b> output units "
-        f"({c.n_out / c.input_size:.0%} of the input resolution per axis)."
+        f"An input of {c.input_size} pixels gives <b>{c.n_out}</b> {units} per axis ({spacing})."
     )
 
 

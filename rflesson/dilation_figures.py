@@ -129,7 +129,22 @@ def draw_growth(fig: Figure, g: Growth, *, highlight: str | None = None, depth: 
     right.set_ylabel(f"output length (input {g.input_size})")
     right.set_title("what it costs in resolution")
     left.legend(loc="upper left")
+    _name_lines(right, g)
     fig.tight_layout()
+
+
+def _name_lines(ax: Axes, g: Growth) -> None:
+    """Write the stacks' names on the output-length lines (two pairs coincide there)."""
+    groups: dict[tuple, list[str]] = {}
+    for kind in STACKS:
+        groups.setdefault(g.n_out[kind], []).append(kind)
+    top = max(n for outs in groups for n in outs if n is not None)
+    for outs, kinds in groups.items():
+        points = [(d, n) for d, n in zip(g.depths, outs, strict=True) if n is not None]
+        d, n = points[len(points) // 2]
+        below = n == top  # the full-resolution line runs along the top of the panel
+        ax.annotate(" and ".join(kinds), (d, n), xytext=(4, -8 if below else 6),
+                    textcoords="offset points", va="top" if below else "bottom", fontsize=9)  # fmt: skip
 
 
 # -- the dilated kernel ----------------------------------------------------------------
@@ -271,7 +286,7 @@ def draw_coverage(
     verdict = f"{holes} holes" if holes else "no holes"
     colour = COLORS["warn"] if holes else COLORS["ok"]
     ax.set_title(title or f"rates {g.rates}", fontsize=10)
-    where = f" (centre {shown_cols}x{shown_rows} shown)" if cropped else ""
+    where = f"\n(centre {shown_cols}x{shown_rows} shown)" if cropped else ""
     ax.set_xlabel(f"RF {cols}x{rows}: {verdict}{where}", color=colour)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -332,9 +347,15 @@ def draw_resolution(fig: Figure, depth: int = 3, input_size: int = 32) -> None:
             )
         centres = [rf.center + u * rf.jump for u in range(rf.n_out)]
         shown = [u for u in range(rf.n_out) if 0 <= centres[u] < input_size]
+        for x in range(rf.start, 0):  # zero padding the first units' fields reach into
+            ax.add_patch(
+                Rectangle((x, 0), 1, 1, facecolor=COLORS["padding"], edgecolor=COLORS["input_edge"],
+                          lw=0.5, ls=":")
+            )  # fmt: skip
         for row, u in enumerate(shown[:3]):
             first, last = input_region(layers, u).unclipped
             y = -0.9 - 0.55 * row
+            ax.text(last + 1.5, y + 0.2, f"RF of unit {u}", va="center", fontsize=8)
             ax.add_patch(
                 Rectangle(
                     (first, y),
@@ -390,7 +411,22 @@ def draw_causal_tree(ax: Axes, rates=(1, 2, 4, 8)) -> None:
                     ax.plot([t, t - s], [y, y - 1], color=COLORS["rf"], lw=1, zorder=2)
             ax.text(1.2, y - 0.5, f"rate {r}", va="center", fontsize=9)
     ax.text(1.2, 0, "input", va="center", fontsize=9)
+    ax.text(1.2, depth, "output", va="center", fontsize=9, color=COLORS["unit"])
+    for t in (-width + 1, 0):
+        ax.text(t, -0.45, f"t − {-t}" if t else "t", ha="center", va="top", fontsize=9)
+    paths = {0: 1}  # paths from the output to each unit of the current layer
+    for r in reversed(rates):
+        below: dict[int, int] = {}
+        for t, n in paths.items():
+            for s in (0, r):
+                below[t - s] = below.get(t - s, 0) + n
+        paths = below
+    counts = set(paths.values())
+    how = "exactly one path each" if counts == {1} else f"{min(counts)} to {max(counts)} paths"
+    ax.set_title(f"kernel 2, rates {', '.join(map(str, rates))}: output t reads the "
+                 f"{len(paths)} samples t − {width - 1} .. t, {how}", fontsize=10)  # fmt: skip
     ax.set_xlim(-width, 4)
+    ax.set_ylim(-0.9, depth + 0.3)
     ax.axis("off")
 
 
@@ -440,7 +476,7 @@ def draw_lattice(fig: Figure, experiments: list[Lattice]) -> None:
     """The input change, then the output change of each network (white: unchanged)."""
     axes = fig.subplots(1, len(experiments) + 1)
     axes[0].imshow(experiments[0].change, cmap="Greys", interpolation="nearest")
-    axes[0].set_title("input change\n(odd rows and columns only)", fontsize=10)
+    axes[0].set_title("input change\n(only where row and column are odd)", fontsize=10)
     for ax, e in zip(axes[1:], experiments, strict=True):
         changed = e.delta > 1e-12
         ax.imshow(np.where(changed, 1.0, 0.0), cmap=ListedColormap(["white", COLORS["unit"]]),
@@ -469,3 +505,83 @@ def draw_profiles(fig: Figure, stacks: dict[str, list[Layer]]) -> None:
         ax.set_xlabel("input offset from the unit's centre")
     axes[0].set_ylabel("paths")
     fig.tight_layout()
+
+
+# -- why the HDC rule trusts the first layer ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirstLayer:
+    """What layers 2..n reach, then what a rate-1 first layer and the real first layer add.
+
+    Each entry of ``rows`` is ``(label, first offset, counts)``: 1-D path counts
+    of the central unit, from ``rflesson.coverage``, for one stack.
+    """
+
+    rates: tuple[int, ...]
+    kernel: int
+    rule: HDCResult
+    rows: tuple[tuple[str, int, np.ndarray], ...]
+
+
+def first_layer(rates=(2, 2, 2), kernel: int = 3) -> FirstLayer:
+    """The HDC rule's hidden assumption, for one rate list: r_1 = 1 fills gaps up to K.
+
+    >>> [int((row[2] == 0).sum()) for row in first_layer((2, 2, 2)).rows]
+    [4, 0, 6]
+    """
+    rates = tuple(as_int(f"rates[{i}]", r, minimum=1) for i, r in enumerate(rates))
+    kernel = as_int("kernel", kernel, minimum=1)
+    rule = hdc_ok(rates, kernel)  # needs two layers or more
+    upper = ", ".join(str(r) for r in rates[1:])
+    stacks = (
+        (f"layers 2..{len(rates)} alone (rates {upper})", rates[1:]),
+        ("+ a first layer at rate 1 (what the rule assumes)", (1, *rates[1:])),
+        (f"+ the real first layer (rate {rates[0]})", rates),
+    )
+    rows = []
+    for label, stack in stacks:
+        cmap = coverage_map([Layer(kernel, dilation=r, padding=r * ((kernel - 1) // 2))
+                             for r in stack])  # fmt: skip
+        if len(rows) == 0:
+            label += f": gaps up to {largest_gap(cmap.counts)}; the rule's M₂ = {rule.m2}"
+        else:
+            label += f": {cmap.holes} holes" if cmap.holes else ": no holes"
+        rows.append((label, cmap.origin[0], cmap.counts))
+    return FirstLayer(rates, kernel, rule, tuple(rows))
+
+
+def largest_gap(counts: np.ndarray) -> int:
+    """The largest distance between two neighbouring reached offsets (1: no hole).
+
+    >>> largest_gap(np.array([1, 0, 2, 0, 1]))
+    2
+    """
+    reached = np.flatnonzero(counts)
+    return int(np.diff(reached).max()) if len(reached) > 1 else 1
+
+
+def draw_first_layer(ax: Axes, f: FirstLayer) -> None:
+    """Three strips of input offsets: reached (orange), holes (white, red edge)."""
+    lo = min(first for _, first, _ in f.rows)
+    hi = max(first + len(counts) - 1 for _, first, counts in f.rows)
+    for row, (label, first, counts) in enumerate(f.rows):
+        y = -1.6 * row
+        for i, n in enumerate(counts):
+            hole = n == 0
+            ax.add_patch(
+                Rectangle((first + i - 0.45, y - 0.45), 0.9, 0.9, lw=1.2 if hole else 0.5,
+                          facecolor="white" if hole else COLORS["rf"],
+                          edgecolor=COLORS["warn"] if hole else COLORS["input_edge"])
+            )  # fmt: skip
+        colour = COLORS["warn"] if (counts == 0).any() else COLORS["ok"]
+        ax.text(lo - 0.5, y + 0.6, label, fontsize=10, va="bottom", color=colour if row else "k")
+    said = "no holes" if f.rule.ok else "holes"
+    ax.set_title(f"rates {f.rates}: the HDC rule predicts {said} (M₂ = {f.rule.m2}, K = {f.kernel})",
+                 fontsize=11)  # fmt: skip
+    ax.set_xlim(lo - 0.8, hi + 0.8)
+    ax.set_ylim(-1.6 * (len(f.rows) - 1) - 0.7, 1.2)
+    ax.set_xticks(range(lo, hi + 1, 2))
+    ax.set_xlabel("input offset from the output unit")
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)

@@ -224,3 +224,56 @@ def test_exercise_answers_and_their_explanations():
     assert not rfl.check("03.which-grid", {(2, 4, 6)})
     ternary = rfl.coverage([Layer(3, dilation=r) for r in (1, 3, 9)])
     assert ternary.shape == (27,) and (ternary == 1).all()  # balanced ternary
+
+
+# -- why the HDC rule trusts the first layer ---------------------------------------------
+
+
+def _brute_gap(rates) -> int:
+    """Largest gap between reached offsets, from every tap combination (independent of coverage)."""
+    reached = sorted({sum(t * r for t, r in zip(taps, rates, strict=True))
+                      for taps in itertools.product((-1, 0, 1), repeat=len(rates))})  # fmt: skip
+    return max(b - a for a, b in itertools.pairwise(reached)) if len(reached) > 1 else 1
+
+
+@pytest.mark.parametrize("rates", [(2, 2, 2), (2, 1, 6), (1, 2, 9), (3, 1, 4, 2)])
+def test_first_layer_rows_match_an_independent_count(rates):
+    f = df.first_layer(rates)
+    above, assumed, actual = (counts for _, _, counts in f.rows)
+    assert df.largest_gap(above) == _brute_gap(rates[1:])
+    assert df.largest_gap(assumed) == _brute_gap((1, *rates[1:]))
+    assert df.largest_gap(actual) == _brute_gap(rates)
+    assert f.rule == rfl.hdc_ok(rates)
+
+
+def test_first_layer_replays_both_disagreements():
+    fooled = df.first_layer((2, 2, 2))  # the rule passes it, yet it grids
+    gaps = [df.largest_gap(counts) for _, _, counts in fooled.rows]
+    assert fooled.rule.ok and gaps == [fooled.rule.m2, 1, 2]
+    strict = df.first_layer((2, 1, 6))  # the rule fails it, yet no hole
+    gaps = [df.largest_gap(counts) for _, _, counts in strict.rows]
+    assert not strict.rule.ok and gaps == [strict.rule.m2, 2, 1]
+    assert "M₂ = 4" in strict.rows[0][0] and "no holes" in strict.rows[2][0]
+    fig = Figure(figsize=(8, 3))
+    df.draw_first_layer(fig.add_subplot(), strict)
+    assert "predicts holes" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="rates"):
+        df.first_layer((2,))
+
+
+def test_explorer_large_counts_keep_the_title_clear():
+    demo = dd.dilation_explorer(depth=6, kernel=7, rates=(16,) * 6)
+    assert demo.error is None and demo.result.profile.max() > 10**6
+    assert demo.figure.axes[1].yaxis.get_offset_text().get_text() == ""
+    assert "\n(centre" in demo.figure.axes[0].get_xlabel()
+
+
+def test_comparison_shows_the_neighbours_and_speaks_plainly():
+    demo = dd.stack_comparison()
+    demo.set(kind="strided", depth=8, input_size=256)
+    marks = demo.figure.axes[1].lines[0].get_xdata()
+    assert list(marks) == [-256, 0, 256]  # both neighbours, although outside the RF
+    text = demo.text.value
+    assert "<b>1</b> output unit per axis" in text and "one every 256 input pixels" in text
+    demo.set(kind="plain", depth=1)
+    assert "1 convolution (" in demo.text.value and "one per input pixel" in demo.text.value

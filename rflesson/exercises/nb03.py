@@ -82,8 +82,9 @@ def _cover_15():
 
 @exercise(
     "03.which-grid",
-    hint="Lay the taps of the top layers down first and look at the gaps they leave; "
-    "a final 3x3 layer at rate 1 fills a gap of at most 3. A shared factor always grids.",
+    hint="A shared factor always grids. Otherwise lay down the taps of the two larger rates "
+    "and look at the gaps they leave: a 3x3 layer at rate 1 closes gaps of at most 3 "
+    "(the order of stride-1 layers does not matter).",
     explain="(2, 4, 6) shares the factor 2; (1, 4, 8) leaves gaps of 4 that a rate-1 layer "
     "cannot fill. (1, 3, 9) covers 27 pixels exactly once each: balanced ternary.",
 )
