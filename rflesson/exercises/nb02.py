@@ -2,7 +2,7 @@
 
 from ..check import exercise
 from ..layers import Layer
-from ..rf import input_region, receptive_field
+from ..rf import input_region, receptive_field, rf_size
 
 #: Exercise 02.rf-by-hand (and 02.centre): a small LeNet-like network.
 SMALL_NET = [
@@ -27,11 +27,30 @@ STRIDED_NET = [
 ARTICLE_NET = [Layer(3, stride=2, padding=1)] * 2
 
 
+_REGION = input_region(ARTICLE_NET, 3, input_size=14)
+_SIZES = [receptive_field(SMALL_NET[:k]).size for k in range(1, len(SMALL_NET) + 1)]
+_SMALL = receptive_field(SMALL_NET)
+_STRIDES = [layer.stride[0] for layer in STRIDED_NET]
+
+
+def _deep_enough(size: int) -> int:
+    """The fewest 3x3 stride-1 layers whose RF reaches ``size`` pixels."""
+    depth = 1
+    while receptive_field([Layer(3, padding=1)] * depth).size < size:
+        depth += 1
+    return depth
+
+
+_DEPTH = _deep_enough(100)
+
+
 @exercise(
     "02.which-pixels",
-    hint="Unit u of the second layer starts at start + u·jump = −3 + 3·4 and spans 7 pixels; "
-    "then keep only pixels 0 to 13.",
-    explain="Its full field is 9…15, but pixels 14 and 15 are padding: it sees real pixels 9…13.",
+    hint="Go down one layer at a time, as in the figure: unit u of a layer (3 wide, stride 2, "
+    "padding 1) reads units 2u − 1, 2u, 2u + 1 of the map below. Then drop the indices outside "
+    "0…13: they are padding.",
+    explain=f"Its full field is {_REGION.unclipped[0]}…{_REGION.unclipped[1]}, but the input "
+    f"ends at pixel 13: it sees real pixels {_REGION.clipped[0]}…{_REGION.clipped[1]}.",
 )
 def _which_pixels():
     return input_region(ARTICLE_NET, 3, input_size=14).clipped
@@ -41,7 +60,8 @@ def _which_pixels():
     "02.rf-by-hand",
     hint="Go layer by layer: r += (k − 1)·j, then j *= s. After pool1 the jump is 2, "
     "after pool2 it is 4.",
-    explain="5, 6, 10, 12, 20: the last 3x3 conv adds 2 steps of 4 pixels.",
+    explain=f"Layer by layer: {', '.join(map(str, _SIZES))}. The last 3x3 conv adds 2 steps "
+    f"of {_SMALL.jump} pixels.",
 )
 def _rf_by_hand():
     return receptive_field(SMALL_NET).size
@@ -50,7 +70,8 @@ def _rf_by_hand():
 @exercise(
     "02.jump",
     hint="The jump is the product of all the strides so far; stride-1 layers do not change it.",
-    explain="2 · 2 · 1 · 2 · 1 · 2 = 16: neighbouring output units look 16 pixels apart.",
+    explain=f"{' · '.join(map(str, _STRIDES))} = {receptive_field(STRIDED_NET).jump}: "
+    "neighbouring output units look that many pixels apart.",
 )
 def _jump():
     return receptive_field(STRIDED_NET).jump
@@ -58,8 +79,9 @@ def _jump():
 
 @exercise(
     "02.centre",
-    hint="Unit u is centred at center + u·jump; for unit 0: start + (size − 1)/2.",
-    explain="Unit 0 is centred at 9.5 and the jump is 4, so unit 2 is centred at 17.5.",
+    hint="Unit 0 is centred at start + (size − 1)/2, and each next unit one jump further.",
+    explain=f"Unit 0 is centred at {_SMALL.center:g} and the jump is {_SMALL.jump}, so unit 2 "
+    f"is centred at {_SMALL.center + 2 * _SMALL.jump:g}.",
 )
 def _centre():
     rf = receptive_field(SMALL_NET)
@@ -71,10 +93,8 @@ def _centre():
 @exercise(
     "02.depth-for-100",
     hint="Each 3x3 stride-1 layer adds 2 pixels to 1: solve 1 + 2L ≥ 100.",
-    explain="49 layers see 99 pixels, 50 layers see 101: linear growth is slow.",
+    explain=f"{_DEPTH - 1} layers see {rf_size([3] * (_DEPTH - 1), [1] * (_DEPTH - 1))} pixels, "
+    f"{_DEPTH} layers see {rf_size([3] * _DEPTH, [1] * _DEPTH)}: linear growth is slow.",
 )
 def _depth_for_100():
-    depth = 1
-    while receptive_field([Layer(3, padding=1)] * depth).size < 100:
-        depth += 1
-    return depth
+    return _deep_enough(100)
