@@ -162,7 +162,8 @@ def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
     left.set_xlabel("eccentricity (degrees from fixation)")
     left.set_ylabel("RF diameter (degrees)")
     left.set_ylim(0, it.typical_deg[1] + 2)
-    left.set_xlim(0, max_eccentricity + 2.5)
+    left.set_xlim(0, max_eccentricity + 2.5)  # room for the line labels
+    left.set_xticks(np.arange(0, max_eccentricity + 1e-9, 5))
     left.set_title("Bigger away from the fovea")
 
     right = fig.add_subplot(1, 2, 2)
@@ -174,6 +175,8 @@ def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
         right.bar(i, hi - lo, bottom=lo, color=COLORS["rf"], alpha=0.85, width=0.6)
     right.set_yscale("log")
     right.set_ylim(0.03, 60)
+    ticks = (0.1, 0.3, 1, 3, 10, 30)  # plain numbers read faster than 10^-1
+    right.set_yticks(ticks, [f"{t:g}" for t in ticks])
     right.set_xticks(range(len(names)), names)
     right.set_ylabel("RF diameter (degrees, log scale)")
     right.set_title("Bigger up the hierarchy")
