@@ -295,11 +295,21 @@ def describe_explorer(e: Explorer) -> str:
     text = f"RF <b>{size}×{size}</b> (from the engine). "
     if e.holes:
         text += _warn(
-            f"{e.holes} of {size * size} pixels ({e.hole_share:.0%}) inside the RF are holes. "
+            f"{e.holes} of {size * size} pixels ({_percent(e.hole_share)}) inside the RF are "
+            "holes. "
         )
     else:
         text += f'<span style="color:{COLORS["ok"]}">Every pixel of the RF is reached.</span> '
     return text + e.note
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage that never rounds a partial share to 0% or 100%."""
+    if 0 < share < 0.005:
+        return "under 1%"
+    if 0.995 <= share < 1:
+        return "over 99%"
+    return f"{share:.0%}"
 
 
 def dilation_explorer(depth: int = 3, kernel: int = 3, rates=(1, 2, 5)) -> LiveFigure:

@@ -277,3 +277,17 @@ def test_comparison_shows_the_neighbours_and_speaks_plainly():
     assert "<b>1</b> output unit per axis" in text and "one every 256 input pixels" in text
     demo.set(kind="plain", depth=1)
     assert "1 convolution (" in demo.text.value and "one per input pixel" in demo.text.value
+
+
+def test_explorer_never_rounds_a_partial_share_to_all():
+    demo = dd.dilation_explorer(depth=6, kernel=7, rates=(16,) * 6)
+    assert 0.995 < demo.result.hole_share < 1
+    assert "(over 99%)" in demo.text.value and "(100%)" not in demo.text.value
+    assert dd._percent(0.001) == "under 1%" and dd._percent(0.0) == "0%"
+    assert dd._percent(0.29) == "29%" and dd._percent(1.0) == "100%"
+
+
+def test_which_grid_explanation_gap_of_four():
+    upper = rfl.coverage([Layer(3, dilation=r) for r in (4, 8)])  # (1, 4, 8) without rate 1
+    assert df.largest_gap(upper) == 4
+    assert df.largest_gap(rfl.coverage([Layer(3, dilation=r) for r in (1, 4, 8)])) > 1

@@ -23,8 +23,8 @@ def _grids(rates) -> bool:
 
 @exercise(
     "03.dilated-stack-rf",
-    hint="A 3x3 kernel at rate d spans 2d + 1 pixels and, at stride 1, adds 2d to the RF: "
-    "RF = 1 + 2(1 + 2 + 4 + 8).",
+    hint="A 3x3 kernel at rate d spans 2d + 1 pixels, so at stride 1 it adds 2d to the RF "
+    "of the layers below it. Start from one pixel and add each layer's share.",
     explain="1 + 2·(1 + 2 + 4 + 8) = 31: four layers, 36 weights per channel pair, a 31x31 field.",
 )
 def _dilated_stack_rf():
