@@ -196,17 +196,18 @@ def draw_dog(fig: Figure, centre_sigma: float = 2.0, surround_ratio: float = 6.0
     centre = bio._gaussian(size, centre_sigma)[size // 2]
     surround = bio._gaussian(size, centre_sigma * surround_ratio)[size // 2]
     top = float(on.max())
-    ax.plot(x, signed_sqrt(centre, top), color=COLORS["unit"], lw=1, ls="--", label="centre")
+    # The two parts are drawn on top of the total, or the centre would hide under it.
+    ax.plot(x, signed_sqrt(on[size // 2], top), color="k", lw=2, label="ON cell")
+    ax.plot(x, signed_sqrt(centre, top), color=COLORS["unit"], lw=1.2, ls="--", label="centre")
     ax.plot(
-        x, signed_sqrt(-surround, top), color=COLORS["accent"], lw=1, ls="--", label="− surround"
+        x, signed_sqrt(-surround, top), color=COLORS["accent"], lw=1.2, ls="--", label="− surround"
     )
-    ax.plot(x, signed_sqrt(on[size // 2], top), color="k", lw=2, label="ON = centre − surround")
     ax.axhline(0, color=COLORS["muted"], lw=0.5)
     radius = bio.dog_centre_diameter(centre_sigma, surround_ratio) / 2
     ax.axvspan(-radius, radius, color=COLORS["rf_light"], alpha=0.5, lw=0)
     ax.set_xlabel("pixels from the centre")
     ax.set_ylabel("weight (signed √ scale)")
-    ax.set_title("A slice through the ON cell")
+    ax.set_title("Slice: ON cell = centre − surround")
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
 
