@@ -425,9 +425,12 @@ class AreaRF:
     source: str
 
 
-#: Retinal ganglion cells (primate, P and M cells): centre radius in degrees and
-#: surround-to-centre radius ratio.  Croner & Kaplan (1995), "Receptive fields of
-#: P and M ganglion cells across the primate retina", Vision Research 35: 7-24.
+#: Retinal ganglion cells (macaque P and M cells, recorded as their inputs to the
+#: LGN): centre radius in degrees and surround-to-centre radius ratio.  Croner &
+#: Kaplan (1995), "Receptive fields of P and M ganglion cells across the primate
+#: retina", Vision Research 35: 7-24.  Their radius is where a Gaussian falls to
+#: 1/e of its peak, sqrt(2) times the sigma of :func:`dog_kernel`; the ratio of
+#: the two radii is the same as the ratio of the sigmas.
 RGC_CENTRE_RADIUS_DEG = (0.03, 0.18)
 RGC_SURROUND_RATIO = (5.0, 7.0)
 #: Average ratio of the surround's integrated sensitivity to the centre's, for
