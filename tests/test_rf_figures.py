@@ -173,9 +173,13 @@ def test_exercises_of_notebook_02_match_a_hand_computation():
         "02.centre": start + (size - 1) / 2 + 2 * jump,
         "02.which-pixels": (first, min(first + 6, 13)),
         "02.depth-for-100": next(n for n in range(1, 200) if 1 + 2 * n >= 100),
+        # stem 3 (jump 2); 7x7 path 3 + 6*2, two 3x3s 3 + 2*2 + 2*2; the sum sees the larger
+        "02.two-paths": max(3 + 6 * 2, 3 + 2 * 2 + 2 * 2),
     }
     assert sorted(by_hand) == sorted(i for i in EXERCISES if i.startswith("02."))
     assert by_hand["02.rf-by-hand"] == 20 and by_hand["02.which-pixels"] == (9, 13)
+    measured = rfl.gradient_rf(nb02.TwoPaths(), 32)  # the branches, by back-propagation
+    assert measured.size == (by_hand["02.two-paths"],) * 2
     for exercise_id, answer in by_hand.items():
         assert check(exercise_id, answer).correct, exercise_id
         assert EXERCISES[exercise_id].expected() == answer

@@ -1,5 +1,7 @@
 """Exercises of notebook 02 (receptive-field arithmetic); every answer computed by rflesson."""
 
+from torch import Tensor, nn
+
 from ..check import exercise
 from ..layers import Layer
 from ..rf import input_region, receptive_field, rf_size
@@ -26,6 +28,31 @@ STRIDED_NET = [
 #: Exercise 02.which-pixels: the article's layer twice, on a 14-pixel input.
 ARTICLE_NET = [Layer(3, stride=2, padding=1)] * 2
 
+
+class TwoPaths(nn.Module):
+    """Exercise 02.two-paths: a strided stem, then a 7x7 path and a two-3x3 path, added.
+
+    Every convolution has "same" padding, so both paths are centred on the same
+    pixel and the sum's field is simply the larger of the two.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(1, 1, 3, stride=2, padding=1)
+        self.wide = nn.Conv2d(1, 1, 7, padding=3)
+        self.deep = nn.Sequential(
+            nn.Conv2d(1, 1, 3, padding=1), nn.ReLU(), nn.Conv2d(1, 1, 3, padding=1)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.stem(x)
+        return self.wide(x) + self.deep(x)
+
+
+_TWO = TwoPaths()
+_PATHS = {name: receptive_field(_TWO, 32, output=name).size[0] for name in ("stem", "wide", "deep")}
+_STEM_JUMP = receptive_field(_TWO, 32, output="stem").jump[0]
+_CHAIN = rf_size([3, 7, 3, 3], [2, 1, 1, 1])  # the wrong answer: all four layers in a row
 
 _REGION = input_region(ARTICLE_NET, 3, input_size=14)
 _SIZES = [receptive_field(SMALL_NET[:k]).size for k in range(1, len(SMALL_NET) + 1)]
@@ -98,3 +125,18 @@ def _centre():
 )
 def _depth_for_100():
     return _deep_enough(100)
+
+
+@exercise(
+    "02.two-paths",
+    hint="Find each path's field on its own (the stem has stride 2), then take the union: "
+    "the sum depends on every pixel either path sees.",
+    explain=f"After the stem ({_PATHS['stem']} pixels, jump {_STEM_JUMP}) the 7x7 path sees {_PATHS['wide']} "
+    f"and the two 3x3 convolutions see {_PATHS['deep']}, centred on the same pixel: the union "
+    f"is {max(_PATHS['wide'], _PATHS['deep'])}. Treating all four layers as a chain would "
+    f"give {_CHAIN}, too large.",
+)
+def _two_paths():
+    size = receptive_field(TwoPaths(), 32).size
+    assert size[0] == size[1] == max(_PATHS["wide"], _PATHS["deep"])
+    return size[0]
