@@ -155,6 +155,13 @@ def draw_dilated_slide(fig: Figure, r: DilatedSlide) -> None:
     _grid_lines(right, 0, n)
     right.axis("off")
     right.set_title(f"output {r.n_out}x{r.n_out}" if r.n_out else "no output", fontsize=10)
+    if r.problem:
+        right.text(
+            (n - 1) / 2, (n - 1) / 2,
+            f"the kernel spans {r.span} px,\nthe padded input\nonly {r.input_size + 2 * r.padding} px:"
+            "\nit fits nowhere",
+            ha="center", va="center", color=COLORS["warn"], fontsize=10,
+        )  # fmt: skip
 
 
 def _grid_lines(ax, lo: int, hi: int) -> None:

@@ -291,3 +291,10 @@ def test_which_grid_explanation_gap_of_four():
     upper = rfl.coverage([Layer(3, dilation=r) for r in (4, 8)])  # (1, 4, 8) without rate 1
     assert df.largest_gap(upper) == 4
     assert df.largest_gap(rfl.coverage([Layer(3, dilation=r) for r in (1, 4, 8)])) > 1
+
+
+def test_slide_that_does_not_fit_says_so_in_the_plot():
+    demo = dd.dilated_kernel_demo(input_size=3, kernel=5, dilation=6, padding=0)
+    assert demo.error is None and demo.result.problem
+    said = " ".join(t.get_text() for t in demo.figure.axes[1].texts)
+    assert "spans 25 px" in said and "only 3 px" in said
