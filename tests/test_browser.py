@@ -97,58 +97,27 @@ def lab(tmp_path_factory):
         log.close()
 
 
-def test_start_here_demo_renders_and_responds(lab, tmp_path):
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium, driven by Playwright (never `playwright install`)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
-            page.goto(f"{lab}/lab/tree/notebooks/00_start_here.ipynb?reset")
-            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-            panel.wait_for(state="attached")
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
-
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-
-            slider = panel.locator(".widget-slider").first
-            slider.wait_for(state="attached")
-            slider.scroll_into_view_if_needed()
-            assert panel.locator(".widget-slider").count() == 4, "four sliders in the demo"
-            assert "VBox(children" not in panel.locator(".jp-OutputArea-output").all_inner_texts()
-
-            readout = panel.locator(".widget-readout").first
-            image = panel.locator(".widget-image").first
-            text = panel.locator(".widget-html-content", has_text="Output length").first
-            text.wait_for()
-            before = (readout.inner_text(), image.get_attribute("src"), text.inner_text())
-            assert before[0] == "7"
-
-            handle = panel.locator(".noUi-handle").first
-            handle.focus()
-            handle.press("ArrowRight")
-            page.wait_for_function(
-                "([el, old]) => el.innerText !== old",
-                arg=[text.element_handle(), before[2]],
-            )
-            after = (readout.inner_text(), image.get_attribute("src"), text.inner_text())
-            assert after[0] == "8"
-            assert after[1] != before[1], "the figure was redrawn"
-            assert "floor((8 + 2·1 − 3) / 2) + 1 = 4" in after[2]
-            page.screenshot(path=str(tmp_path / "start_here.png"), full_page=False)
-            assert (tmp_path / "start_here.png").stat().st_size > 10_000
-        finally:
-            browser.close()
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
-LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
-
-
-def _demo_cells(name: str) -> int:
-    """How many cells of a stored notebook display a demo (tagged nbval-ignore-output)."""
-    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
-    return sum("nbval-ignore-output" in c["metadata"].get("tags", []) for c in cells)
+def _open_and_run_all(browser, lab: str, name: str, timeout_ms: int):
+    """Open notebook ``name`` in JupyterLab, start Run All Cells; return (page, notebook panel)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(timeout_ms)
+    page.goto(f"{lab}/lab/tree/notebooks/{name}?reset")
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    panel.wait_for(state="attached")
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    return page, panel
 
 
 def _shut_down_kernels(lab: str) -> None:
@@ -160,47 +129,79 @@ def _shut_down_kernels(lab: str) -> None:
         urllib.request.urlopen(request, timeout=10).close()
 
 
+def test_start_here_demo_renders_and_responds(lab, browser, tmp_path):
+    page, panel = _open_and_run_all(browser, lab, "00_start_here.ipynb", 60_000)
+    try:
+        slider = panel.locator(".widget-slider").first
+        slider.wait_for(state="attached")
+        slider.scroll_into_view_if_needed()
+        assert panel.locator(".widget-slider").count() == 4, "four sliders in the demo"
+        assert "VBox(children" not in panel.locator(".jp-OutputArea-output").all_inner_texts()
+
+        readout = panel.locator(".widget-readout").first
+        image = panel.locator(".widget-image").first
+        text = panel.locator(".widget-html-content", has_text="Output length").first
+        text.wait_for()
+        before = (readout.inner_text(), image.get_attribute("src"), text.inner_text())
+        assert before[0] == "7"
+
+        handle = panel.locator(".noUi-handle").first
+        handle.focus()
+        handle.press("ArrowRight")
+        page.wait_for_function(
+            "([el, old]) => el.innerText !== old",
+            arg=[text.element_handle(), before[2]],
+        )
+        after = (readout.inner_text(), image.get_attribute("src"), text.inner_text())
+        assert after[0] == "8"
+        assert after[1] != before[1], "the figure was redrawn"
+        assert "floor((8 + 2·1 − 3) / 2) + 1 = 4" in after[2]
+        page.screenshot(path=str(tmp_path / "start_here.png"), full_page=False)
+        assert (tmp_path / "start_here.png").stat().st_size > 10_000
+    finally:
+        page.close()
+        _shut_down_kernels(lab)
+
+
+LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
+
+
+def _demo_cells(name: str) -> int:
+    """How many cells of a stored notebook display a demo (tagged nbval-ignore-output)."""
+    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+    return sum("nbval-ignore-output" in c["metadata"].get("tags", []) for c in cells)
+
+
 @pytest.mark.parametrize("name", LESSONS)
-def test_every_lesson_runs_in_the_browser_and_its_first_demo_responds(lab, name):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(120_000)
-            page.goto(f"{lab}/lab/tree/notebooks/{name}?reset")
-            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-            panel.wait_for(state="attached")
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+def test_every_lesson_runs_in_the_browser_and_its_first_demo_responds(lab, browser, name):
+    page, panel = _open_and_run_all(browser, lab, name, 120_000)
+    try:
+        # every code cell has run when every prompt shows a number
+        page.wait_for_function(
+            r"""() => {
+                const prompts = [...document.querySelectorAll(
+                    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+                return prompts.length > 0 && prompts.every(p => /\[\d+\]/.test(p.innerText));
+            }"""
+        )
+        outputs = " ".join(panel.locator(".jp-OutputArea-output").all_inner_texts())
+        assert "Traceback" not in outputs and "Error displaying widget" not in outputs
+        assert panel.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+        assert "VBox(children" not in outputs, "a demo fell back to text"
+        assert panel.locator(".widget-image").count() >= _demo_cells(name)
 
-            # every code cell has run when every prompt shows a number
-            page.wait_for_function(
-                r"""() => {
-                    const prompts = [...document.querySelectorAll(
-                        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
-                    return prompts.length > 0 && prompts.every(p => /\[\d+\]/.test(p.innerText));
-                }"""
-            )
-            outputs = " ".join(panel.locator(".jp-OutputArea-output").all_inner_texts())
-            assert "Traceback" not in outputs and "Error displaying widget" not in outputs
-            assert panel.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
-            assert "VBox(children" not in outputs, "a demo fell back to text"
-            assert panel.locator(".widget-image").count() >= _demo_cells(name)
-
-            demo = panel.locator(".jp-OutputArea-output .widget-vbox").first
-            demo.scroll_into_view_if_needed()
-            handle = demo.locator(".noUi-handle").first
-            image = demo.locator(".widget-image").first
-            before = image.get_attribute("src")
-            at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-            handle.focus()
-            handle.press("ArrowLeft" if at_max else "ArrowRight")
-            page.wait_for_function(
-                "([el, old]) => el.getAttribute('src') !== old",
-                arg=[image.element_handle(), before],
-            )
-        finally:
-            browser.close()
-            _shut_down_kernels(lab)
+        demo = panel.locator(".jp-OutputArea-output .widget-vbox").first
+        demo.scroll_into_view_if_needed()
+        handle = demo.locator(".noUi-handle").first
+        image = demo.locator(".widget-image").first
+        before = image.get_attribute("src")
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        handle.focus()
+        handle.press("ArrowLeft" if at_max else "ArrowRight")
+        page.wait_for_function(
+            "([el, old]) => el.getAttribute('src') !== old",
+            arg=[image.element_handle(), before],
+        )
+    finally:
+        page.close()
+        _shut_down_kernels(lab)
