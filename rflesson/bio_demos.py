@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-import ipywidgets as widgets
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -24,35 +23,12 @@ from matplotlib.patches import Circle, Rectangle
 from . import bio
 from ._validate import as_float, as_int, one_of
 from .style import COLORS
-from .widgets import LiveFigure, int_slider
+from .widgets import LiveFigure, dropdown, float_slider, int_slider
 
 #: Diverging colour map for RF profiles: red excites, blue inhibits, white is 0.
 KERNEL_CMAP = "RdBu_r"
 #: The explorer's fixed surround-to-centre ratio (Croner & Kaplan 1995: 5 to 7).
 EXPLORER_SURROUND_RATIO = 5.0
-
-
-def _float_slider(description: str, value: float, low: float, high: float, step: float):
-    return widgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        style={"description_width": "initial"},
-        layout=widgets.Layout(width="260px"),
-        continuous_update=True,
-    )
-
-
-def _dropdown(description: str, options: tuple[str, ...], value: str):
-    return widgets.Dropdown(
-        options=list(options),
-        value=value,
-        description=description,
-        style={"description_width": "initial"},
-        layout=widgets.Layout(width="180px"),
-    )
 
 
 def _problem_text(problem: str) -> str:
@@ -423,8 +399,8 @@ def neuron_explorer(
     controls = {
         "col": int_slider("x", col, 0, w - 1),
         "row": int_slider("y", row, 0, h - 1),
-        "centre_sigma": _float_slider("centre σ (px)", centre_sigma, 0.5, 3.0, 0.5),
-        "polarity": _dropdown("cell", bio.POLARITIES, polarity),
+        "centre_sigma": float_slider("centre σ (px)", centre_sigma, 0.5, 3.0, 0.5),
+        "polarity": dropdown("cell", bio.POLARITIES, polarity),
     }
     return LiveFigure(
         controls, explore_neuron, draw_explorer, describe=describe_explorer, figsize=(8.0, 2.4)
@@ -559,12 +535,12 @@ def describe_spot(view: SpotView) -> str:
 def spot_size_demo(diameter: float = 6.0, centre_sigma: float = 2.0) -> LiveFigure:
     """Sliders for the spot diameter and the cell's centre, surround and polarity."""
     controls = {
-        "diameter": _float_slider("spot diameter (px)", diameter, 0.0, 60.0, 0.5),
-        "centre_sigma": _float_slider("centre σ (px)", centre_sigma, 1.0, 4.0, 0.5),
-        "surround_ratio": _float_slider("surround / centre", 6.0, 2.0, 8.0, 0.5),
-        "surround_strength": _float_slider("surround strength", 1.0, 0.0, 1.2, 0.05),
-        "polarity": _dropdown("cell", bio.POLARITIES, "on"),
-        "spot": _dropdown("spot", ("light", "dark"), "light"),
+        "diameter": float_slider("spot diameter (px)", diameter, 0.0, 60.0, 0.5),
+        "centre_sigma": float_slider("centre σ (px)", centre_sigma, 1.0, 4.0, 0.5),
+        "surround_ratio": float_slider("surround / centre", 6.0, 2.0, 8.0, 0.5),
+        "surround_strength": float_slider("surround strength", 1.0, 0.0, 1.2, 0.05),
+        "polarity": dropdown("cell", bio.POLARITIES, "on"),
+        "spot": dropdown("spot", ("light", "dark"), "light"),
     }
     return LiveFigure(controls, spot_size, draw_spot, describe=describe_spot, figsize=(7.5, 2.8))
 
@@ -665,9 +641,9 @@ def describe_orientation(view: OrientationView) -> str:
 def orientation_demo(stimulus: float = 30.0, preferred: float = 0.0) -> LiveFigure:
     """Turn a grating in front of a simple cell and watch its tuning curve."""
     controls = {
-        "stimulus": _float_slider("grating (°)", stimulus, 0.0, 180.0, 5.0),
-        "preferred": _float_slider("cell prefers (°)", preferred, 0.0, 165.0, 15.0),
-        "sigma": _float_slider("envelope σ (px)", 4.0, 1.0, 8.0, 0.5),
+        "stimulus": float_slider("grating (°)", stimulus, 0.0, 180.0, 5.0),
+        "preferred": float_slider("cell prefers (°)", preferred, 0.0, 165.0, 15.0),
+        "sigma": float_slider("envelope σ (px)", 4.0, 1.0, 8.0, 0.5),
     }
     return LiveFigure(
         controls,

@@ -38,7 +38,7 @@ from .dilation_figures import (
 from .rf import ReceptiveField, receptive_field
 from .sizes import conv_output_size, dilated_kernel_size
 from .style import COLORS
-from .widgets import LiveFigure, int_slider
+from .widgets import LiveFigure, dropdown, int_slider
 
 MAX_DEPTH = 6  # rate sliders of the explorer
 MAX_RATE = 16
@@ -437,9 +437,7 @@ def stack_comparison(kind: str = "dilated", depth: int = 4, input_size: int = 12
     controls = {
         "kind": widgets.ToggleButtons(options=list(STACKS), value=kind, description="stack"),
         "depth": int_slider("depth", depth, 1, 8),
-        "input_size": widgets.Dropdown(
-            options=[32, 64, 128, 256], value=input_size, description="input size"
-        ),
+        "input_size": dropdown("input size", (32, 64, 128, 256), input_size),
     }
     return LiveFigure(
         controls, compare_stacks, draw_comparison, describe=describe_comparison, figsize=(8, 3.6)

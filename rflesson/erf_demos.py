@@ -11,7 +11,6 @@ import functools
 import math
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -21,7 +20,7 @@ from .erf import Box, ErfStats, erf_map, erf_stats, trf_box
 from .rf import receptive_field
 from .stacks import conv_stack
 from .style import COLORS, ERF_CMAP
-from .widgets import LiveFigure, int_slider
+from .widgets import LiveFigure, dropdown, float_slider, int_slider
 
 # -- drawing -------------------------------------------------------------------------
 
@@ -220,26 +219,15 @@ def erf_explorer(**start: object) -> LiveFigure:
         dropout=0.0,
     )
     values.update(start)
-    style = {"description_width": "initial"}
     controls = {
         "depth": int_slider("layers", values["depth"], 1, 40),
-        "kernel": widgets.Dropdown(
-            options=[3, 5, 7], value=values["kernel"], description="kernel", style=style
+        "kernel": dropdown("kernel", (3, 5, 7), values["kernel"]),
+        "weights": dropdown("weights", ("random", "uniform"), values["weights"]),
+        "activation": dropdown(
+            "activation", ("none", "relu", "tanh", "sigmoid"), values["activation"]
         ),
-        "weights": widgets.Dropdown(
-            options=["random", "uniform"], value=values["weights"], description="weights"
-        ),
-        "activation": widgets.Dropdown(
-            options=["none", "relu", "tanh", "sigmoid"],
-            value=values["activation"],
-            description="activation",
-        ),
-        "layout": widgets.Dropdown(
-            options=list(LAYOUTS), value=values["layout"], description="layout"
-        ),
-        "dropout": widgets.FloatSlider(
-            value=values["dropout"], min=0.0, max=0.5, step=0.1, description="dropout"
-        ),
+        "layout": dropdown("layout", LAYOUTS, values["layout"]),
+        "dropout": float_slider("dropout", values["dropout"], 0.0, 0.5, 0.1),
     }
     return LiveFigure(
         controls,

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import ipywidgets as widgets
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -33,7 +32,7 @@ from .init_experiments import (
     stack_factory,
 )
 from .style import COLORS, ERF_CMAP
-from .widgets import LiveFigure, int_slider
+from .widgets import LiveFigure, dropdown, float_slider, int_slider
 
 #: The explorer's settings (stated in its description line).
 EXPLORER_CHANNELS = 8
@@ -311,23 +310,9 @@ def describe_explorer(result: ExplorerResult) -> str:
 def init_explorer(strength: float = 1.0, depth: int = 10, activation: str = "relu") -> LiveFigure:
     """Strength and depth sliders: how much a centre-scaled init widens the ERF."""
     controls = {
-        "strength": widgets.FloatSlider(
-            value=strength,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            description="strength",
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="260px"),
-        ),
+        "strength": float_slider("strength", strength, 0.0, 1.0, 0.05),
         "depth": int_slider("depth", depth, 1, EXPLORER_MAX_DEPTH),
-        "activation": widgets.Dropdown(
-            options=list(ACTIVATIONS),
-            value=activation,
-            description="activation",
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="180px"),
-        ),
+        "activation": dropdown("activation", ACTIVATIONS, activation),
     }
     return LiveFigure(
         controls, explore_init, draw_explorer, describe=describe_explorer, figsize=(11.0, 3.2)

@@ -108,3 +108,30 @@ def int_slider(description: str, value: int, low: int, high: int, **kwargs) -> w
         layout=widgets.Layout(width="260px"),
         **kwargs,
     )
+
+
+def float_slider(
+    description: str, value: float, low: float, high: float, step: float, **kwargs
+) -> widgets.FloatSlider:
+    """A float slider with the course's layout, like :func:`int_slider`."""
+    return widgets.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="260px"),
+        **kwargs,
+    )
+
+
+def dropdown(description: str, options, value) -> widgets.Dropdown:
+    """A drop-down menu with the course's layout, for a choice among a few named options."""
+    return widgets.Dropdown(
+        options=list(options),
+        value=value,
+        description=description,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="180px"),
+    )
