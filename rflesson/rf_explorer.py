@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -21,7 +20,7 @@ from ._validate import as_int
 from .graph import chain
 from .layers import Layer
 from .rf import min_input_size, receptive_field, rf_size
-from .rf_figures import LayerStack, _cells, draw_grid, draw_layered, layer_stack
+from .rf_figures import LayerStack, draw_grid, draw_layered, draw_padded_row, layer_stack
 from .sizes import dilated_kernel_size
 from .style import COLORS
 from .widgets import LiveFigure, int_slider
@@ -148,16 +147,7 @@ def _draw_problem(fig: Figure, result: Exploration) -> None:
     n_in, p = result.lengths[-1], result.padding
     span = dilated_kernel_size(result.kernel, result.dilation)
     x = np.arange(-p, n_in + p)
-    real = (x >= 0) & (x < n_in)
-    ax.add_collection(
-        PolyCollection(_cells(x[real], 0), facecolors=COLORS["input"], edgecolors="grey")
-    )
-    if (~real).any():
-        ax.add_collection(
-            PolyCollection(
-                _cells(x[~real], 0), facecolors=COLORS["padding"], edgecolors="grey", hatch="///"
-            )
-        )
+    draw_padded_row(ax, x, n_in)
     ax.add_patch(
         Rectangle((-p - 0.5, -1.6), span, 0.7, facecolor="none", edgecolor=COLORS["warn"], lw=2)
     )

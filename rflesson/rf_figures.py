@@ -135,6 +135,21 @@ def _cells(x: np.ndarray, y: float, h: float = 0.8) -> np.ndarray:
     return np.stack([x + dx, np.broadcast_to(y + dy, (len(x), 4))], axis=-1)
 
 
+def draw_padded_row(ax: Axes, x: np.ndarray, n_in: int) -> None:
+    """One row of cells at positions ``x``: input pixels ``0..n_in-1`` plain, the rest hatched
+    as padding."""
+    real = (x >= 0) & (x < n_in)
+    ax.add_collection(
+        PolyCollection(_cells(x[real], 0), facecolors=COLORS["input"], edgecolors="grey")
+    )
+    if (~real).any():
+        ax.add_collection(
+            PolyCollection(
+                _cells(x[~real], 0), facecolors=COLORS["padding"], edgecolors="grey", hatch="///"
+            )
+        )
+
+
 def _offset(view: MapView) -> float:
     return -(view.n - 1) / 2  # rows are centred on 0
 
@@ -433,16 +448,7 @@ def draw_alignment(ax: Axes, layers: Sequence[Layer], input_size: int, units: Se
     lo = min(0, *(r.unclipped[0] for r in regions))
     hi = max(input_size - 1, *(r.unclipped[1] for r in regions))
     x = np.arange(lo, hi + 1)
-    real = (x >= 0) & (x < input_size)
-    ax.add_collection(
-        PolyCollection(_cells(x[real], 0), facecolors=COLORS["input"], edgecolors="grey")
-    )
-    if (~real).any():
-        ax.add_collection(
-            PolyCollection(
-                _cells(x[~real], 0), facecolors=COLORS["padding"], edgecolors="grey", hatch="///"
-            )
-        )
+    draw_padded_row(ax, x, input_size)
     for t in (0, input_size - 1):
         ax.text(t, 0.7, str(t), ha="center", fontsize=8, color=COLORS["muted"])
     centres = []
