@@ -39,6 +39,7 @@ from torch import nn
 
 from ._validate import as_int, one_of
 from .init import center_scaled_init_
+from .tables import html_table, text_table
 
 #: Input side used by :func:`compare_designs`: 1 more than a multiple of 8 (so the
 #: output keeps a centre unit after two halvings: 73 -> 37 -> 19) and larger than every design's
@@ -273,20 +274,12 @@ class DesignTable:
         )
 
     def __str__(self) -> str:
-        table = [self.HEADERS] + [self._cells(r) for r in self.rows]
-        widths = [max(len(line[i]) for line in table) for i in range(len(self.HEADERS))]
-        return "\n".join(
-            "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in table
-        )
+        return text_table(self.HEADERS, [self._cells(r) for r in self.rows])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in self.HEADERS)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{c}</td>" for c in self._cells(r)) + "</tr>" for r in self.rows
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return html_table(self.HEADERS, [self._cells(r) for r in self.rows])
 
 
 @lru_cache(maxsize=4)

@@ -28,6 +28,7 @@ from ._validate import as_int, one_of
 from .erf import ErfStats, erf_map, erf_stats
 from .init import _check_strength, center_scaled_init_, predicted_sigma_ratio
 from .stacks import conv_stack
+from .tables import html_table, text_table
 
 #: Settings shared by the notebook's measurements (stated in the notebook).
 CHANNELS = 8
@@ -248,20 +249,12 @@ class TrainingComparison:
     HEADERS = ("init", "seeds reaching target", "steps to target (mean ± sd)", "accuracy")
 
     def __str__(self) -> str:
-        table = [self.HEADERS] + self._lines()
-        widths = [max(len(r[i]) for r in table) for i in range(len(self.HEADERS))]
-        return "\n".join(
-            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in table
-        )
+        return text_table(self.HEADERS, self._lines())
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in self.HEADERS)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in self._lines()
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return html_table(self.HEADERS, self._lines())
 
 
 def smoothed(losses: Sequence[float], window: int) -> np.ndarray:
