@@ -8,7 +8,7 @@ from moves import alternate
 
 import rflesson as rfl
 from rflesson import Layer
-from rflesson import dilation_demos as dd
+from rflesson.course.lesson03 import demos as dd
 
 
 def bench_dilation_slide_update():

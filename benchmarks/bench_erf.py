@@ -3,7 +3,7 @@
 from moves import alternate
 
 import rflesson as rfl
-from rflesson.erf_demos import erf_explorer, explore_erf
+from rflesson.course.lesson04.demos import erf_explorer, explore_erf
 
 DEPTH, SIZE, SAMPLES = 20, 64, 32
 UNIT = (32, 32)  # 64 is even: the output has no middle unit, so name one next to the middle

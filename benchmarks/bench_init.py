@@ -7,7 +7,7 @@ cleared before each move, so these are first-visit times.
 
 from moves import alternate
 
-from rflesson import init_demos
+from rflesson.course.lesson05 import demos as init_demos
 
 
 def bench_init_explorer_strength():

@@ -3,8 +3,8 @@
 from matplotlib.figure import Figure
 from moves import alternate
 
-from rflesson.rf_explorer import draw_exploration, explore_rf, rf_explorer
-from rflesson.style import png_bytes, use_course_style
+from rflesson.course.lesson02.explorer import draw_exploration, explore_rf, rf_explorer
+from rflesson.course.style import png_bytes, use_course_style
 
 # a typical setting (the article's example) and the heaviest the sliders reach
 TYPICAL = dict(input_size=9, kernel=3, stride=2, padding=1, dilation=1, depth=2, unit=1)

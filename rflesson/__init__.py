@@ -1,86 +1,31 @@
-"""rflesson: the helper package of a course on receptive fields in CNNs.
+"""rflesson: an exact receptive-field tool for PyTorch, and the course built on it.
 
-The notebooks import it as ``import rflesson as rfl``.  Each module holds one
-idea; this file only gathers the public names.
+The package has two parts that share a name:
+
+* the **tool** (this folder): receptive fields, the gradient check, coverage,
+  effective receptive fields, stacks, initialization and the model zoo.  It
+  needs only torch and numpy, so a training script can call
+  :func:`receptive_field` without paying for plotting libraries;
+* the **course** (:mod:`rflesson.course`): figures, demos, exercises and style,
+  built on matplotlib and ipywidgets, one folder per notebook.
+
+The notebooks write ``rfl.<name>`` for both.  Course names are handed on
+lazily (see :func:`__getattr__` below), so ``import rflesson`` loads neither
+matplotlib nor ipywidgets until a course name is first used.
+
+>>> import rflesson as rfl
+>>> rfl.receptive_field([rfl.Layer(3)] * 2).size
+5
 """
 
-from .check import check
-from .env import check_environment, set_seed
-from .lessons import course_map
-from .sizes import conv_output_size, dilated_kernel_size
-from .sliding_window import draw_sliding_window, output_size_demo, sliding_window
-from .style import COLORS, use_course_style
+import importlib
 
-# -- receptive-field arithmetic (rflesson.rf) --------------------------------
-# isort: split
 from . import zoo
-from .gradient import gradient_rf
-from .layers import Layer
-from .rf import input_region, receptive_field, rf_size, rf_table
-
-# -- coverage and gridding (rflesson.coverage) -------------------------------
-# isort: split
 from .coverage import coverage, coverage_map
-from .dilation_demos import dilated_kernel_demo, dilation_explorer, stack_comparison
-from .dilation_figures import (
-    draw_causal_tree,
-    draw_coverage,
-    draw_dilated_kernels,
-    draw_gridding,
-    draw_growth,
-    draw_lattice,
-    draw_profiles,
-    draw_resolution,
-    gridding,
-    growth,
-    lattice_experiment,
-    stack_layers,
-)
-from .hdc import hdc_ok
-
-# -- biology (rflesson.bio) ---------------------------------------------------
-# isort: split
-from .bio import (
-    RGC_CENTRE_RADIUS_DEG,
-    RGC_SURROUND_RATIO,
-    VENTRAL_STREAM,
-    apply_kernel,
-    area_rf,
-    dog_centre_diameter,
-    dog_kernel,
-    gabor_half_width,
-    gabor_kernel,
-    grating,
-    orientation_tuning,
-    rf_diameter_deg,
-    rf_tiling,
-    sample_image,
-    spot_experiment,
-    spot_response,
-    stack_kernels,
-    support_size,
-)
-from .bio_demos import (
-    draw_dog,
-    draw_filtered,
-    draw_hierarchy,
-    draw_spot_curve,
-    draw_stacking,
-    draw_visual_field,
-    neuron_explorer,
-    orientation_demo,
-    show_kernel,
-    spot_size_demo,
-)
-
-# -- effective receptive field (rflesson.erf) --------------------------------
-# isort: split
+from .env import check_environment, set_seed
 from .erf import erf_map, erf_stats, trf_box
-from .stacks import conv_stack
-
-# -- initialization (rflesson.init) ------------------------------------------
-# isort: split
-from .architectures import compare_designs, design, designs, draw_designs
+from .gradient import gradient_rf
+from .hdc import hdc_ok
 from .init import (
     center_profile,
     center_scaled_init_,
@@ -88,31 +33,29 @@ from .init import (
     profile_variance,
     scale_spread,
 )
-from .init_demos import (
-    draw_init_profiles,
-    draw_strength_sweep,
-    draw_training_comparison,
-    explore_init,
-    init_explorer,
-)
-from .init_experiments import one_layer_erf, strength_sweep, training_comparison
-
-# -- notebook 02 figures and explorer ------------------------------------------
-# isort: split
-from .rf_explorer import explore_rf, rf_explorer
-from .rf_figures import (
-    draw_alignment,
-    draw_connections,
-    draw_gradient_check,
-    draw_grid,
-    draw_layer_grids,
-    draw_layered,
-    draw_rf_vs_depth,
-    draw_segmentation,
-    gradient_map,
-    layer_stack,
-    photo,
-    spatial_sizes,
-)
+from .layers import Layer
+from .rf import input_region, receptive_field, rf_size, rf_table
+from .sizes import conv_output_size, dilated_kernel_size
+from .stacks import conv_stack
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """Hand on a course name (``rfl.draw_dog``, ``rfl.check``) on first use.
+
+    Importing :mod:`rflesson.course` loads matplotlib and ipywidgets, which a
+    script that only wants receptive fields should not pay for.
+    """
+    if name.startswith("__"):
+        raise AttributeError(name)
+    course = importlib.import_module("rflesson.course")
+    try:
+        return getattr(course, name)
+    except AttributeError:
+        raise AttributeError(f"module 'rflesson' has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    course = importlib.import_module("rflesson.course")
+    return sorted(set(globals()) | set(course.__all__))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import rflesson as rfl
-from rflesson.architectures import (
+from rflesson.course.lesson05.architectures import (
     COMPARE_INPUT,
     compare_designs,
     design,

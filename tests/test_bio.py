@@ -15,7 +15,8 @@ import pytest
 import torch
 
 import rflesson as rfl
-from rflesson import bio, bio_demos
+from rflesson.course.lesson01 import bio
+from rflesson.course.lesson01 import demos as bio_demos
 
 # -- the photograph ----------------------------------------------------------------
 
@@ -351,8 +352,8 @@ def test_orientation_demo_tuning_width_matches_the_formula_over_the_sigma_slider
 
 
 def test_exercises_of_notebook_01_accept_the_right_answers_only():
-    from rflesson.check import EXERCISES, check
-    from rflesson.exercises import nb01  # noqa: F401
+    from rflesson.course.check import EXERCISES, check
+    from rflesson.course.lesson01 import exercises as nb01  # noqa: F401
 
     ids = sorted(i for i in EXERCISES if i.startswith("01."))
     assert len(ids) >= 3

@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 
 import rflesson as rfl
 from rflesson import Layer
-from rflesson import dilation_demos as dd
-from rflesson import dilation_figures as df
+from rflesson.course.lesson03 import demos as dd
+from rflesson.course.lesson03 import figures as df
 
 matplotlib.use("Agg")
 

@@ -10,8 +10,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from rflesson.erf import uniform_variance  # noqa: E402
-from rflesson.erf_demos import (  # noqa: E402
+from rflesson.course.lesson04.demos import (  # noqa: E402
     ExplorerResult,
     describe_explorer,
     draw_erf_grid,
@@ -20,6 +19,7 @@ from rflesson.erf_demos import (  # noqa: E402
     erf_explorer,
     explore_erf,
 )
+from rflesson.erf import uniform_variance  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import rflesson as rfl
-from rflesson.init_demos import EXPLORER_MAX_DEPTH, explore_init, init_explorer
-from rflesson.init_experiments import (
+from rflesson.course.lesson05.demos import EXPLORER_MAX_DEPTH, explore_init, init_explorer
+from rflesson.course.lesson05.experiments import (
     one_layer_erf,
     smoothed,
     steps_to_loss,

@@ -93,7 +93,7 @@ def test_only_widget_cells_skip_output_comparison(notebook_path):
 
 
 def test_solution_cells_only_assign_answers(notebook_path):
-    from rflesson.course import solution_stub
+    from rflesson.course.notebooks import solution_stub
 
     for cell in _code_cells(_load(notebook_path)):
         if "solution" in cell.metadata.get("tags", []):

@@ -15,8 +15,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rflesson.rf_explorer import describe_exploration, explore_rf, rf_explorer
-from rflesson.style import use_course_style
+from rflesson.course.lesson02.explorer import describe_exploration, explore_rf, rf_explorer
+from rflesson.course.style import use_course_style
 
 SLIDERS = ("input_size", "kernel", "stride", "padding", "dilation", "depth", "unit")
 

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 import rflesson as rfl
 from rflesson import Layer
-from rflesson.rf_figures import (
+from rflesson.course.lesson02.figures import (
     draw_alignment,
     draw_connections,
     draw_gradient_check,
@@ -22,7 +22,7 @@ from rflesson.rf_figures import (
     photo,
     spatial_sizes,
 )
-from rflesson.style import png_bytes
+from rflesson.course.style import png_bytes
 
 ARTICLE = [Layer(3, stride=2, padding=1)] * 2
 
@@ -150,8 +150,8 @@ def test_layered_picture_takes_a_title_and_says_unit_for_one():
 
 def test_exercises_of_notebook_02_match_a_hand_computation():
     """Each answer, redone here with the textbook recurrences; wrong answers are refused."""
-    from rflesson.check import EXERCISES, check
-    from rflesson.exercises import nb02
+    from rflesson.course.check import EXERCISES, check
+    from rflesson.course.lesson02 import exercises as nb02
 
     def walk(layers):  # (size, jump, start) by Dang Ha The Hien's recurrences
         size, jump, start = 1, 1, 0
@@ -188,7 +188,7 @@ def test_exercises_of_notebook_02_match_a_hand_computation():
 
 def test_resnet50_main_path_variants():
     """torchvision's stride placement gives the traced model's 427; the other two give 483."""
-    from rflesson.rf_figures import resnet50_main_path
+    from rflesson.course.lesson02.figures import resnet50_main_path
 
     def walk(layers):  # the textbook size recurrence, written out again
         size, jump = 1, 1

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import rflesson as rfl
-from rflesson.sliding_window import describe_sliding_window
+from rflesson.course.lesson00.sliding_window import describe_sliding_window
 
 
 def _torch_length(i, k, s, p):

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from rflesson.course import STUB_MARK, solution_stub, student_copy, write_student_copies
+from rflesson.course.notebooks import STUB_MARK, solution_stub, student_copy, write_student_copies
 
 NOTEBOOKS = sorted(
     (Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")

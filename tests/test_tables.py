@@ -1,6 +1,6 @@
 """rflesson.tables: aligned text and HTML from the same cells."""
 
-from rflesson.tables import html_table, text_table
+from rflesson.course.tables import html_table, text_table
 
 
 def test_text_columns_are_padded_to_the_widest_cell():

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ._validate import as_int
-from .sizes import conv_output_size
-from .style import COLORS
-from .widgets import LiveFigure, int_slider
+from ..._validate import as_int
+from ...sizes import conv_output_size
+from ..style import COLORS
+from ..widgets import LiveFigure, int_slider
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._validate import as_float, as_int, one_of
+from ..._validate import as_float, as_int, one_of
 
 POLARITIES = ("on", "off")
 

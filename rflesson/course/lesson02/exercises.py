@@ -2,9 +2,9 @@
 
 from torch import Tensor, nn
 
+from ...layers import Layer
+from ...rf import input_region, receptive_field, rf_size
 from ..check import exercise
-from ..layers import Layer
-from ..rf import input_region, receptive_field, rf_size
 
 #: Exercise 02.rf-by-hand (and 02.centre): a small LeNet-like network.
 SMALL_NET = [

@@ -1,7 +1,7 @@
 """Figures and live demos of notebook 01 (biology of receptive fields).
 
-The computations live in :mod:`rflesson.bio`; this module draws them.  Three
-demos, each a :class:`~rflesson.widgets.LiveFigure` over a pure ``compute``:
+The computations live in :mod:`rflesson.course.lesson01.bio`; this module draws them.  Three
+demos, each a :class:`~rflesson.course.widgets.LiveFigure` over a pure ``compute``:
 
 * :func:`neuron_explorer`: move and resize one centre-surround cell over the
   photograph and see what it sees and how strongly it responds;
@@ -20,10 +20,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
+from ..._validate import as_float, as_int, one_of
+from ..style import COLORS
+from ..widgets import LiveFigure, dropdown, float_slider, int_slider
 from . import bio
-from ._validate import as_float, as_int, one_of
-from .style import COLORS
-from .widgets import LiveFigure, dropdown, float_slider, int_slider
 
 #: Diverging colour map for RF profiles: red excites, blue inhibits, white is 0.
 KERNEL_CMAP = "RdBu_r"
@@ -85,7 +85,7 @@ def draw_visual_field(
     The viewer fixates the point ``fixation`` (fractions of the width and
     height; by default between Grace Hopper's eyes) and the photograph spans
     ``field_deg`` degrees horizontally.  Each circle is one RF of the
-    published size at its eccentricity (:data:`rflesson.bio.VENTRAL_STREAM`).
+    published size at its eccentricity (:data:`.bio.VENTRAL_STREAM`).
     One field near ``highlight_deg`` degrees up and to the right is filled:
     a single cell sees only that.  The central 1° is left empty: the fields
     there are too small to draw.

@@ -10,7 +10,6 @@ tests::
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 SOLUTION_TAG = "solution"
@@ -101,7 +100,3 @@ def main(argv: list[str]) -> int:
         return 0
     print(__doc__)
     return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

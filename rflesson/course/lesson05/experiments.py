@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import as_int, one_of
-from .erf import ErfStats, erf_map, erf_stats
-from .init import _check_strength, center_scaled_init_, predicted_sigma_ratio
-from .stacks import conv_stack
-from .tables import html_table, text_table
+from ..._validate import as_int, one_of
+from ...erf import ErfStats, erf_map, erf_stats
+from ...init import _check_strength, center_scaled_init_, predicted_sigma_ratio
+from ...stacks import conv_stack
+from ..tables import html_table, text_table
 
 #: Settings shared by the notebook's measurements (stated in the notebook).
 CHANNELS = 8
@@ -304,7 +304,7 @@ def training_comparison(
     ``progress`` prints one line per finished run.  Results are cached per
     settings (``progress`` aside), so a second call (an exercise check) is free.
     """
-    from .context_task import context_net, evaluate_context_model, train_context_model
+    from ...context_task import context_net, evaluate_context_model, train_context_model
 
     values = tuple(_check_strength(s) for s in strengths)
     seeds = tuple(as_int("seed", s, minimum=0) for s in seeds)

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from ..architectures import compare_designs
+from ...init import profile_variance, scale_spread
 from ..check import exercise
-from ..init import profile_variance, scale_spread
-from ..init_experiments import training_comparison
+from .architectures import compare_designs
+from .experiments import training_comparison
 
 #: The notebook's training settings (exercise 05.training-verdict reads the same run).
 TRAINING = {"strengths": (0.0, 1.0), "seeds": (0, 1, 2, 3), "steps": 150, "target_loss": 0.62}

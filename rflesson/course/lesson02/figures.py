@@ -28,10 +28,10 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ._validate import as_int
-from .layers import Layer
-from .rf import input_region, rf_table
-from .style import COLORS, COUNT_CMAP
+from ..._validate import as_int
+from ...layers import Layer
+from ...rf import input_region, rf_table
+from ..style import COLORS, COUNT_CMAP
 
 # -- what a chosen unit depends on, map by map -----------------------------------------
 
@@ -578,7 +578,7 @@ def gradient_map(layers: Sequence[Layer], input_size: int, unit: tuple[int, int]
     """
     import torch
 
-    from .gradient import LayerNet
+    from ...gradient import LayerNet
 
     n = as_int("input_size", input_size, minimum=1)
     net = LayerNet(list(layers), 2).double()

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import bio
 from ..check import exercise
+from . import bio
 
 #: The spot diameters offered in exercise 01.best-spot (pixels).
 SPOT_CHOICES = (4, 16, 32, 64)

@@ -2,9 +2,9 @@
 
 import torch
 
+from ...erf import erf_map, erf_stats
+from ...stacks import conv_stack
 from ..check import exercise
-from ..erf import erf_map, erf_stats
-from ..stacks import conv_stack
 
 #: Exercise 04.depth-for-size: the reference depth and the ERF size to reach.
 REFERENCE_DEPTH, TARGET_SIZE = 8, 30.0

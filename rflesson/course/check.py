@@ -76,7 +76,7 @@ class Feedback:
 def _find(exercise_id: str) -> Exercise | None:
     notebook = exercise_id.split(".")[0]
     try:
-        importlib.import_module(f"rflesson.exercises.nb{notebook}")
+        importlib.import_module(f"rflesson.course.lesson{notebook}.exercises")
     except ImportError:
         return None
     return EXERCISES.get(exercise_id)

@@ -37,9 +37,9 @@ from functools import lru_cache
 import numpy as np
 from torch import nn
 
-from ._validate import as_int, one_of
-from .init import center_scaled_init_
-from .tables import html_table, text_table
+from ..._validate import as_int, one_of
+from ...init import center_scaled_init_
+from ..tables import html_table, text_table
 
 #: Input side used by :func:`compare_designs`: 1 more than a multiple of 8 (so the
 #: output keeps a centre unit after two halvings: 73 -> 37 -> 19) and larger than every design's
@@ -302,8 +302,8 @@ def compare_designs(
     of the input covered by the smallest centred square holding that part of
     the ERF.  Cached per settings (the notebook's exercises read the same table).
     """
-    from .erf import erf_map, erf_stats, trf_box
-    from .rf import receptive_field
+    from ...erf import erf_map, erf_stats, trf_box
+    from ...rf import receptive_field
 
     size = as_int("input_size", input_size, minimum=1)
     rows = []
@@ -338,7 +338,7 @@ def draw_designs(fig, table: DesignTable, columns: int = 5) -> None:
     """
     from matplotlib.patches import Rectangle
 
-    from .style import COLORS, ERF_CMAP
+    from ..style import COLORS, ERF_CMAP
 
     rows = -(-len(table) // columns)
     axes = fig.subplots(rows, columns, squeeze=False)

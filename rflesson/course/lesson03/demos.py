@@ -23,9 +23,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
-from ._validate import as_int, one_of
-from .coverage import coverage_map
-from .dilation_figures import (
+from ..._validate import as_int, one_of
+from ...coverage import coverage_map
+from ...rf import ReceptiveField, receptive_field
+from ...sizes import conv_output_size, dilated_kernel_size
+from ..style import COLORS
+from ..widgets import LiveFigure, dropdown, int_slider
+from .figures import (
     STACK_COLORS,
     STACKS,
     Gridding,
@@ -35,10 +39,6 @@ from .dilation_figures import (
     growth,
     stack_layers,
 )
-from .rf import ReceptiveField, receptive_field
-from .sizes import conv_output_size, dilated_kernel_size
-from .style import COLORS
-from .widgets import LiveFigure, dropdown, int_slider
 
 MAX_DEPTH = 6  # rate sliders of the explorer
 MAX_RATE = 16

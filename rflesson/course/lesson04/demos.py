@@ -1,7 +1,7 @@
 """Pictures of effective receptive fields, and the ERF explorer.
 
 Drawing functions take an ``Axes`` (or a ``Figure``) and draw on it; the
-explorer is a :class:`rflesson.widgets.LiveFigure` over the pure
+explorer is a :class:`rflesson.course.widgets.LiveFigure` over the pure
 :func:`explore_erf` and :func:`draw_explorer`.
 """
 
@@ -16,11 +16,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .erf import Box, ErfStats, erf_map, erf_stats, trf_box
-from .rf import receptive_field
-from .stacks import conv_stack
-from .style import COLORS, ERF_CMAP
-from .widgets import LiveFigure, dropdown, float_slider, int_slider
+from ...erf import Box, ErfStats, erf_map, erf_stats, trf_box
+from ...rf import receptive_field
+from ...stacks import conv_stack
+from ..style import COLORS, ERF_CMAP
+from ..widgets import LiveFigure, dropdown, float_slider, int_slider
 
 # -- drawing -------------------------------------------------------------------------
 

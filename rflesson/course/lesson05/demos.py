@@ -20,10 +20,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._validate import as_int, one_of
-from .erf import ErfStats, erf_map, erf_stats
-from .init import _check_strength, center_profile, predicted_sigma_ratio
-from .init_experiments import (
+from ..._validate import as_int, one_of
+from ...erf import ErfStats, erf_map, erf_stats
+from ...init import _check_strength, center_profile, predicted_sigma_ratio
+from ..style import COLORS, ERF_CMAP
+from ..widgets import LiveFigure, dropdown, float_slider, int_slider
+from .experiments import (
     StrengthSweep,
     TrainingComparison,
     erf_side,
@@ -31,8 +33,6 @@ from .init_experiments import (
     smoothed,
     stack_factory,
 )
-from .style import COLORS, ERF_CMAP
-from .widgets import LiveFigure, dropdown, float_slider, int_slider
 
 #: The explorer's settings (stated in its description line).
 EXPLORER_CHANNELS = 8

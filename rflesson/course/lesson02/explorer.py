@@ -16,14 +16,14 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ._validate import as_int
-from .graph import chain
-from .layers import Layer
-from .rf import min_input_size, receptive_field, rf_size
-from .rf_figures import LayerStack, draw_grid, draw_layered, draw_padded_row, layer_stack
-from .sizes import dilated_kernel_size
-from .style import COLORS
-from .widgets import LiveFigure, int_slider
+from ..._validate import as_int
+from ...graph import chain
+from ...layers import Layer
+from ...rf import min_input_size, receptive_field, rf_size
+from ...sizes import dilated_kernel_size
+from ..style import COLORS
+from ..widgets import LiveFigure, int_slider
+from .figures import LayerStack, draw_grid, draw_layered, draw_padded_row, layer_stack
 
 
 @dataclass(frozen=True)

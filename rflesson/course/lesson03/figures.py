@@ -15,13 +15,13 @@ from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ._validate import as_int, one_of
-from .coverage import CoverageMap, coverage_map
-from .hdc import HDCResult, hdc_ok
-from .layers import Layer
-from .rf import receptive_field
-from .sizes import dilated_kernel_size
-from .style import COLORS, COUNT_CMAP
+from ..._validate import as_int, one_of
+from ...coverage import CoverageMap, coverage_map
+from ...hdc import HDCResult, hdc_ok
+from ...layers import Layer
+from ...rf import receptive_field
+from ...sizes import dilated_kernel_size
+from ..style import COLORS, COUNT_CMAP
 
 #: The four stacks of section 2, each made of 3x3 convolutions.
 STACKS = ("plain", "strided", "pooled", "dilated")
@@ -328,7 +328,7 @@ def draw_resolution(fig: Figure, depth: int = 3, input_size: int = 32) -> None:
     Each row is the 1-D input; coloured boxes are the RFs of successive
     output units (from ``rflesson.input_region``), dots their centres.
     """
-    from .rf import input_region
+    from ...rf import input_region
 
     axes = fig.subplots(2, 1, sharex=True)
     for ax, kind in zip(axes, ("strided", "dilated"), strict=True):

@@ -1,7 +1,7 @@
 """Exercises of notebook 00 (start here): the output-size formula."""
 
 from ..check import exercise
-from ..sliding_window import sliding_window
+from .sliding_window import sliding_window
 
 
 @exercise(

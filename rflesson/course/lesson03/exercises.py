@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+from ...coverage import coverage
+from ...layers import Layer
+from ...rf import receptive_field
 from ..check import exercise
-from ..coverage import coverage
-from ..layers import Layer
-from ..rf import receptive_field
 
 #: The rate lists offered in exercise 03.which-grid.
 GRID_CHOICES = ((1, 2, 4), (2, 4, 6), (1, 4, 8), (1, 3, 9))

@@ -1,0 +1,1 @@
+"""Lesson 01: see notebooks/01_biology.ipynb."""

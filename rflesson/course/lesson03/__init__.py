@@ -1,0 +1,1 @@
+"""Lesson 03: see notebooks/03_dilation_subsampling.ipynb."""

@@ -1,0 +1,1 @@
+"""Lesson 04: see notebooks/04_effective_rf.ipynb."""

@@ -1,0 +1,1 @@
+"""Lesson 05: see notebooks/05_init_architecture.ipynb."""
