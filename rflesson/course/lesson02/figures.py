@@ -442,6 +442,7 @@ def draw_layered(
         np.concatenate(faces),
     )  # fmt: skip
     boxes = LineCollection(boxes, colors=COLORS["rf"], linestyles="--", linewidths=1.4, zorder=4)
+    boxes.set_clip_on(False)  # already cut to each row
     ax.add_collection(boxes).set_gid("boxes")
     middle, width = (x_lo + x_hi) / 2, max(x_hi - x_lo + 1, MIN_WIDTH)
     ax.set_xlim(middle - width / 2, middle + width / 2)
@@ -543,6 +544,7 @@ def draw_grid(
         (c0 - 0.5 - edge, c1 + 0.5 + edge), (r0 - 0.5 - edge, r1 + 0.5 + edge),
     )  # fmt: skip
     box = LineCollection(box, colors=COLORS["rf"], linestyles="--", linewidths=2, zorder=4)
+    box.set_clip_on(False)  # already cut to the canvas; an Axes would cut its outer sides
     ax.add_collection(box).set_gid("boxes")
     width = max(c1 - c0 + 1, GRID_MIN)
     height = max(r1 - r0 + 1, GRID_MIN)
@@ -551,9 +553,9 @@ def draw_grid(
     ax.set_axis_off()
     if numbers:  # text instead of ticks: ticks are slow to draw
         for t in sorted({0, vc.n - 1}):
-            ax.text(t, r1 + 0.6, str(t), ha="center", va="top", fontsize=8, color=COLORS["muted"])
+            ax.text(t, r1 + 0.9, str(t), ha="center", va="top", fontsize=8, color=COLORS["muted"])
         for t in sorted({0, vr.n - 1}):
-            ax.text(c0 - 0.6, t, str(t), ha="right", va="center", fontsize=8, color=COLORS["muted"])
+            ax.text(c0 - 0.9, t, str(t), ha="right", va="center", fontsize=8, color=COLORS["muted"])
     if title is None:
         title = f"{vr.name}: {vr.n}×{vc.n}"
         if level > 0:
