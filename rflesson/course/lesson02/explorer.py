@@ -30,6 +30,8 @@ from .figures import (
     draw_grid,
     draw_layered,
     draw_padded_row,
+    format_signed,
+    format_span,
     label_width,
     layer_stack,
 )
@@ -237,14 +239,14 @@ def describe_exploration(result: Exploration) -> str:
     """The numbers, as one or two HTML lines."""
     if result.problem:
         return f'<span style="color:{COLORS["warn"]}">{result.problem}</span>'
-    first, last = result.region
     lo, hi = result.clipped
-    real = f"real pixels {lo}…{hi}" if lo <= hi else "no real pixel: only padding"
+    real = f"real pixels {format_span(lo, hi)}" if lo <= hi else "no real pixel: only padding"
     text = (
         f"Unit <b>{result.shown_unit}</b> of layer {result.depth}: RF size <b>{result.size}</b> "
         f"(closed form: {result.closed_form}), jump <b>{result.jump}</b>, "
-        f"start <b>{result.start}</b>, centre {result.center:g} + {result.jump}·u. "
-        f"It sees input {first}…{last}; {real}."
+        f"start <b>{format_signed(result.start)}</b>; unit u is centred at "
+        f"{format_signed(result.center)} + {result.jump}·u. "
+        f"Its field is input {format_span(*result.region)}; {real}."
     )
     if result.note:
         text += f' <span style="color:{COLORS["warn"]}">{result.note}</span>'

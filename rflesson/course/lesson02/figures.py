@@ -7,12 +7,17 @@ module only arranges them into pictures:
 
 * :func:`layer_stack`: the units a chosen output unit depends on, map by
   map (the data behind the article's layered picture and the explorer);
-* :func:`draw_layered`: that picture in 1-D, one row per feature map;
+* :func:`draw_cells`: real units, padding (hatched) and positions beyond the
+  padding (dotted), drawn the one way every figure here uses;
+* :func:`draw_layered`: the layered picture in 1-D, one row per feature map;
 * :func:`draw_grid` / :func:`draw_layer_grids`: the same in 2-D, as grids;
 * :func:`draw_segmentation`, :func:`draw_connections`: why the RF matters;
 * :func:`draw_alignment`: where neighbouring and border units' RFs sit;
 * :func:`draw_rf_vs_depth`, :func:`spatial_sizes`, :func:`resnet50_main_path`: real networks;
 * :func:`gradient_map`, :func:`draw_gradient_check`: checking by experiment.
+
+The drawings take an Axes or a :class:`Panel` (a figure rectangle with data
+coordinates and no ticks), which the live explorer uses because it is cheaper.
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ from functools import lru_cache
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import Collection, LineCollection, PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.image import BboxImage
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import (
     Bbox,
@@ -165,9 +171,6 @@ class Panel:
         """x in panel fractions, y in data: for labels beside rows, as on an Axes."""
         return blended_transform_factory(self.transAxes, self.transData)
 
-    def add_collection(self, collection: Collection) -> Collection:
-        return self._add(collection)
-
     def add_patch(self, patch: Patch) -> Patch:
         return self._add(patch)
 
@@ -204,13 +207,16 @@ def _title(ax: Axes | Panel, text: str, fontsize: float = 9) -> None:
     ax.text(0.5, 1.01, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=fontsize)
 
 
-def _signed(value: float) -> str:
-    """A number as text with a true minus sign: −3, not -3."""
+def format_signed(value: float) -> str:
+    """A number as text with a true minus sign: ``−3``, not ``-3``."""
     return f"{value:g}".replace("-", "\N{MINUS SIGN}")
 
 
-def _span(first: float, last: float) -> str:
-    return f"{_signed(first)}…{_signed(last)}"
+def format_span(first: float, last: float) -> str:
+    """``−3…3``, or one number when first and last are the same."""
+    return (
+        format_signed(first) if first == last else f"{format_signed(first)}…{format_signed(last)}"
+    )
 
 
 def kinds(x: np.ndarray, n: int, pad: tuple[int, int]) -> np.ndarray:
@@ -257,6 +263,39 @@ def _hatch(x: np.ndarray, y: np.ndarray | float, h: float = 0.8) -> np.ndarray:
     return np.concatenate(segments) if len(x) else np.empty((0, 2, 2))
 
 
+def _compound(shapes: np.ndarray, closed: bool) -> Path:
+    """Many polygons (``closed``) or line segments as one Path.
+
+    Collections make one matplotlib Path per item, which for the explorer's few
+    hundred cells and strokes costs more than drawing them; one compound path
+    per style draws the same picture.
+    """
+    shapes = np.asarray(shapes, dtype=float)
+    count, corners = shapes.shape[:2]
+    if closed:
+        shapes = np.concatenate([shapes, shapes[:, :1]], axis=1)
+    codes = np.full((count, shapes.shape[1]), Path.LINETO, dtype=Path.code_type)
+    codes[:, 0] = Path.MOVETO
+    if closed:
+        codes[:, corners] = Path.CLOSEPOLY
+    return Path(shapes.reshape(-1, 2), codes.ravel())
+
+
+def _lines(ax: Axes | Panel, segments, gid: str | None = None, **style) -> PathPatch | None:
+    """Line segments (each two points), drawn as one path; nothing when there are none."""
+    segments = np.asarray(segments, dtype=float).reshape(-1, 2, 2)
+    if not len(segments):
+        return None
+    patch = PathPatch(_compound(segments, closed=False), fill=False, gid=gid, **style)
+    return ax.add_patch(patch)
+
+
+def _polygons(ax: Axes | Panel, verts, face: str, gid: str | None = None, **style) -> None:
+    """Polygons of one face colour, drawn as one path."""
+    if len(verts):
+        ax.add_patch(PathPatch(_compound(verts, closed=True), facecolor=face, gid=gid, **style))
+
+
 def draw_cells(
     ax: Axes | Panel,
     x: np.ndarray,
@@ -272,25 +311,16 @@ def draw_cells(
     """
     verts = _cells(x, y, h)
     faces = np.asarray(faces, dtype=object)
+    edge = {"edgecolor": COLORS["input_edge"], "linewidth": 0.8}
     filled = kind != BEYOND
-    cells = PolyCollection(
-        verts[filled], facecolors=list(faces[filled]), edgecolors=COLORS["input_edge"],
-        linewidths=0.8,
-    )  # fmt: skip
-    ax.add_collection(cells).set_gid("cells")
+    for face in dict.fromkeys(faces[filled]):  # one path per colour, in order of appearance
+        _polygons(ax, verts[filled & (faces == face)], face, gid="cells", **edge)
     padding = kind == PADDING
-    if padding.any():
+    if padding.any():  # tests find the hatching, and the cells beyond, by their gid
         ys = np.broadcast_to(np.asarray(y, dtype=float), np.shape(x))[padding]
-        hatch = LineCollection(
-            _hatch(np.asarray(x)[padding], ys, h), colors=COLORS["input_edge"], linewidths=0.7
-        )
-        ax.add_collection(hatch).set_gid("padding")  # tests find the hatching by its gid
-    if (~filled).any():
-        beyond = PolyCollection(
-            verts[~filled], facecolors="white", edgecolors=COLORS["input_edge"],
-            linestyles=":", linewidths=0.8,
-        )  # fmt: skip
-        ax.add_collection(beyond).set_gid("beyond")
+        _lines(ax, _hatch(np.asarray(x)[padding], ys, h), gid="padding",
+               edgecolor=COLORS["input_edge"], linewidth=0.7)  # fmt: skip
+    _polygons(ax, verts[~filled], "white", gid="beyond", linestyle=":", **edge)
 
 
 def draw_padded_row(ax: Axes | Panel, x: np.ndarray, n_in: int, pad: tuple[int, int]) -> None:
@@ -305,6 +335,7 @@ def draw_padded_row(ax: Axes | Panel, x: np.ndarray, n_in: int, pad: tuple[int, 
 MARGIN = 4  # at most this many cells are drawn beyond the padding to show a box
 ROW_GAP = 1.8  # vertical distance between two feature maps' rows
 MAX_LINES = 60  # more connections than this between two rows: only the cone's edges
+FAR = 16  # a box wholly beyond the padding is drawn if it starts within this many cells
 MIN_WIDTH = 13  # the narrowest view, in cells: a tiny stack keeps cells of a sane shape
 MIN_ROWS = 3  # the lowest view, in rows, for the same reason
 LABEL_SIZE = 9  # font size of the row labels
@@ -317,15 +348,30 @@ def _offset(view: MapView) -> float:
 def _row_positions(view: MapView) -> np.ndarray:
     """Positions drawn for one map: the map, its padding, and its box up to MARGIN beyond.
 
-    A box that lies wholly further out (1x1 kernels reading far into padding)
-    is drawn up to MARGIN cells into it, with the cells between dotted, so
-    that every box can be seen.
+    A box that lies wholly further out, but not far (1x1 kernels reading into
+    padding), is drawn up to MARGIN cells into it, with the cells between
+    dotted.  A box further out than FAR is not drawn: :func:`off_view` then
+    says where it is.
     """
     first, last = -view.pad[0], view.n - 1 + view.pad[1]
     lo, hi = view.box
-    start = min(first, max(lo, min(first - MARGIN, hi - MARGIN)))
-    stop = max(last, min(hi, max(last + MARGIN, lo + MARGIN)))
+    start, stop = min(first, max(lo, first - MARGIN)), max(last, min(hi, last + MARGIN))
+    if first - FAR <= hi < first - MARGIN:  # wholly to the left, within reach
+        start = max(lo, hi - MARGIN)
+    if last + MARGIN < lo <= last + FAR:  # wholly to the right, within reach
+        stop = min(hi, lo + MARGIN)
     return np.arange(start, stop + 1)
+
+
+def off_view(view: MapView) -> str | None:
+    """Where a map's box lies when it is too far out to draw, e.g. ``field at −4095…−4095 ←``."""
+    x = _row_positions(view)
+    lo, hi = view.box
+    if hi < x[0]:
+        return f"← field at {format_span(lo, hi)}"
+    if lo > x[-1]:
+        return f"field at {format_span(lo, hi)} →"
+    return None
 
 
 def _rect_segments(
@@ -386,10 +432,10 @@ def default_title(stack: LayerStack) -> str:
     """What the chosen unit sees: its whole field and the real pixels in it."""
     first, last = stack.maps[0].box
     lo, hi = stack.clipped
-    real = f"real pixels {_span(lo, hi)}" if lo <= hi else "no real pixel: only padding"
-    centre = _signed((first + last) / 2)
+    real = f"real pixels {format_span(lo, hi)}" if lo <= hi else "no real pixel: only padding"
+    centre = format_signed((first + last) / 2)
     return (
-        f"unit {stack.unit} sees input {_span(first, last)} "
+        f"unit {stack.unit} sees input {format_span(first, last)} "
         f"(size {stack.output.size}, centre {centre}); {real}"
     )
 
@@ -436,14 +482,20 @@ def draw_layered(
         x_lo, x_hi = min(x_lo, left), max(x_hi, right)
         if level > 0:
             lines += _connections(stack, level)
-    ax.add_collection(LineCollection(lines, colors=COLORS["muted"], linewidths=0.6, alpha=0.6))
+        far = off_view(view)
+        if far:  # the box is too far out to draw: say where it is, above the row's end
+            on_left = view.box[1] < x[0]
+            ax.text(left if on_left else right, y + 0.5, far, ha="left" if on_left else "right",
+                    va="bottom", fontsize=8, color=COLORS["rf"])  # fmt: skip
+    _lines(ax, lines, edgecolor=COLORS["muted"], linewidth=0.6, alpha=0.6)
     draw_cells(
         ax, np.concatenate(xs), np.concatenate(ys), np.concatenate(kind_parts),
         np.concatenate(faces),
     )  # fmt: skip
-    boxes = LineCollection(boxes, colors=COLORS["rf"], linestyles="--", linewidths=1.4, zorder=4)
-    boxes.set_clip_on(False)  # already cut to each row
-    ax.add_collection(boxes).set_gid("boxes")
+    boxes = _lines(ax, boxes, gid="boxes", edgecolor=COLORS["rf"], linestyle="--", linewidth=1.4,
+                   zorder=4)  # fmt: skip
+    if boxes is not None:
+        boxes.set_clip_on(False)  # already cut to each row
     middle, width = (x_lo + x_hi) / 2, max(x_hi - x_lo + 1, MIN_WIDTH)
     ax.set_xlim(middle - width / 2, middle + width / 2)
     top = max(len(stack.maps), MIN_ROWS) * ROW_GAP - ROW_GAP / 2  # few rows: cells stay squat
@@ -518,34 +570,27 @@ def draw_grid(
     image, padding = _grid_image(vr, vc, (r0, r1), (c0, c1))
     if level == len(rows.maps) - 1:
         image[rows.unit - r0, cols.unit - c0] = to_rgba(COLORS["unit"])
-    ax.add_collection(  # under the image: shows only beyond the padding, where it is clear
-        LineCollection(
-            _grid_lines((r0, r1), (c0, c1)), colors=COLORS["input_edge"], linestyles=":",
-            linewidths=0.6, zorder=-1,
-        )
-    )  # fmt: skip
+    # under the image: the dotted lines show only beyond the padding, where the image is clear
+    _lines(ax, _grid_lines((r0, r1), (c0, c1)), edgecolor=COLORS["input_edge"], linestyle=":",
+           linewidth=0.6, zorder=-1)  # fmt: skip
     ax.imshow(image, extent=(c0 - 0.5, c1 + 0.5, r1 + 0.5, r0 - 0.5), interpolation="nearest")
     padded_rows = (-vr.pad[0], vr.n - 1 + vr.pad[1])
     padded_cols = (-vc.pad[0], vc.n - 1 + vc.pad[1])
-    ax.add_collection(LineCollection(_grid_lines(padded_rows, padded_cols), colors="white",
-                                     linewidths=0.8))  # fmt: skip
-    pr, pc = np.nonzero(padding)
-    if len(pr):  # one diagonal per padding cell: the hatching, continued from cell to cell
-        x, y = pc + c0, pr + r0
-        hatch = LineCollection(
-            np.stack([np.stack([x - 0.5, y + 0.5], -1), np.stack([x + 0.5, y - 0.5], -1)], 1),
-            colors=COLORS["input_edge"], linewidths=0.6,
-        )  # fmt: skip
-        ax.add_collection(hatch).set_gid("padding")
+    _lines(ax, _grid_lines(padded_rows, padded_cols), edgecolor="white", linewidth=0.8)
+    pr, pc = np.nonzero(padding)  # one diagonal per padding cell: hatching, cell to cell
+    x, y = pc + c0, pr + r0
+    diagonals = np.stack([np.stack([x - 0.5, y + 0.5], -1), np.stack([x + 0.5, y - 0.5], -1)], 1)
+    _lines(ax, diagonals, gid="padding", edgecolor=COLORS["input_edge"], linewidth=0.6)
     (b0, b1), (a0, a1) = vr.box, vc.box
     edge = 0.15  # the box is drawn a little outside its cells, over the grid lines
     box = _rect_segments(
         a0 - 0.5 - edge, a1 + 0.5 + edge, b0 - 0.5 - edge, b1 + 0.5 + edge,
         (c0 - 0.5 - edge, c1 + 0.5 + edge), (r0 - 0.5 - edge, r1 + 0.5 + edge),
     )  # fmt: skip
-    box = LineCollection(box, colors=COLORS["rf"], linestyles="--", linewidths=2, zorder=4)
-    box.set_clip_on(False)  # already cut to the canvas; an Axes would cut its outer sides
-    ax.add_collection(box).set_gid("boxes")
+    box = _lines(ax, box, gid="boxes", edgecolor=COLORS["rf"], linestyle="--", linewidth=2,
+                 zorder=4)  # fmt: skip
+    if box is not None:
+        box.set_clip_on(False)  # already cut to the canvas; an Axes would cut its outer sides
     width = max(c1 - c0 + 1, GRID_MIN)
     height = max(r1 - r0 + 1, GRID_MIN)
     ax.set_xlim((c0 + c1 - width) / 2, (c0 + c1 + width) / 2)
@@ -560,6 +605,13 @@ def draw_grid(
         title = f"{vr.name}: {vr.n}×{vc.n}"
         if level > 0:
             title += f", RF {vr.size}×{vc.size}"
+    if off_view(vr) or off_view(vc):  # the box is too far out to draw: say where it is
+        where = (
+            format_span(*vr.box)
+            if vr.box == vc.box
+            else f"{format_span(*vr.box)} × {format_span(*vc.box)}"
+        )
+        title += f"\nfield off the grid, at {where}"
     _title(ax, title)
 
 
