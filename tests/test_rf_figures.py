@@ -323,3 +323,23 @@ def test_resnet50_main_path_variants():
     )
     with pytest.raises(ValueError, match="stride_at"):
         resnet50_main_path("middle")
+
+
+def test_a_box_far_beyond_the_padding_is_named_not_drawn():
+    """1x1 kernels, stride 4, padding 3: unit 0's field sits at -4095, 4092 cells past the
+    padding. The picture stays small (it once drew every cell in between) and says where."""
+    stack = layer_stack([Layer(1, stride=4, padding=3)] * 6, 1, 0)
+    assert stack.maps[0].box == (-4095, -4095)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_layered(ax, stack)
+    cells = sum(count(p) for p in ax.patches if p.get_gid() in ("cells", "beyond"))
+    assert cells < 200
+    texts = [t.get_text() for t in ax.texts]
+    assert "← field at −4095" in texts
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_grid(ax, stack, level=0)
+    assert ax.images[0].get_array().shape[0] < 40
+    assert "field off the grid, at −4095" in ax.texts[-1].get_text()
+    render(fig)
