@@ -6,9 +6,11 @@ from moves import alternate
 from rflesson.course.lesson02.explorer import draw_exploration, explore_rf, rf_explorer
 from rflesson.course.style import png_bytes, use_course_style
 
-# a typical setting (the article's example) and the heaviest the sliders reach
+# a typical setting (the article's example) and the two slowest the sliders reach (a sweep of
+# the 128 corners and 200 random settings): the most cells, and boxes far beyond the padding
 TYPICAL = dict(input_size=9, kernel=3, stride=2, padding=1, dilation=1, depth=2, unit=1)
 HEAVY = dict(input_size=32, kernel=7, stride=1, padding=3, dilation=1, depth=6, unit=31)
+FAR = dict(input_size=1, kernel=1, stride=4, padding=3, dilation=1, depth=6, unit=0)
 
 
 def bench_rf_explorer_update():
@@ -21,6 +23,12 @@ def bench_rf_explorer_update_heavy():
     """One slider move on the largest picture: 32 inputs, 6 layers of 7-wide 'same' convs."""
     use_course_style()
     return alternate(rf_explorer(**HEAVY), "unit", 30, 31)
+
+
+def bench_rf_explorer_update_far():
+    """1x1 kernels, stride 4, padding 3: every box lies far beyond the padding (notes, no box)."""
+    use_course_style()
+    return alternate(rf_explorer(**FAR), "unit", 0, 1)
 
 
 def bench_rf_explorer_compute():

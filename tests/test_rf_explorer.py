@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 
 import pytest
 import torch
@@ -47,6 +48,17 @@ def reference(n, kernel, stride, padding, dilation, depth, unit):
         "start": start,
         "region": (start + unit * jump, start + unit * jump + size - 1),
     }
+
+
+def figure_texts(figure) -> str:
+    """Every text drawn on the demo's figure (on Axes or straight on the figure)."""
+    texts = list(figure.texts) + [t for ax in figure.axes for t in ax.texts]
+    return "\n".join(t.get_text() for t in texts)
+
+
+WRONG_PLURAL = re.compile(
+    r"\b1 (units|pixels|positions)\b|\b(?<![\d.])(0|[2-9]|\d\d+) (unit|pixel|position)\b"
+)
 
 
 def check_against_reference(result, settings):
@@ -95,7 +107,8 @@ def test_default_is_the_articles_example(demo):
 
 
 def test_every_extreme_combination_through_the_sliders(demo):
-    """All 2**7 corners of the slider box: right numbers, a picture, never an error."""
+    """All 2**7 corners of the slider box: right numbers, a picture, never an error,
+    and every count in words agrees with its number ("1 unit", never "1 units")."""
     count = 0
     for settings in extremes(demo):
         result = demo.set(**settings)
@@ -103,8 +116,29 @@ def test_every_extreme_combination_through_the_sliders(demo):
         assert demo.image.value[:4] == b"\x89PNG"
         assert demo.text.value
         check_against_reference(result, settings)
+        words = demo.text.value + "\n" + figure_texts(demo.figure)
+        assert not WRONG_PLURAL.search(words), (settings, WRONG_PLURAL.search(words))
         count += 1
     assert count == 2 ** len(SLIDERS)
+
+
+def test_counts_in_words_agree_with_their_numbers():
+    """The empty-layer explanation used to say "It reads the input: 1 units"."""
+    lone = explore_rf(input_size=1, kernel=3, stride=1, padding=0, dilation=1, depth=1)
+    assert "the input: 1 pixel, with no padding" in lone.problem
+    assert not WRONG_PLURAL.search(lone.problem), lone.problem
+    one_unit = explore_rf(input_size=5, kernel=5, stride=4, padding=1, dilation=1, depth=2)
+    assert one_unit.empty_layer == 2 and "layer 1's output: 1 unit, 3 with" in one_unit.problem
+
+
+def test_the_explanation_never_asks_for_more_than_the_sliders_give():
+    """An input the input slider cannot reach is named as such, and not suggested."""
+    far = explore_rf(input_size=1, kernel=7, stride=4, padding=3, dilation=4, depth=6)
+    assert far.min_input > 32 and "more than this demo's 32" in far.problem
+    assert "input larger" not in far.problem and "padding larger" not in far.problem
+    near = explore_rf(input_size=5, kernel=7, stride=1, padding=0, dilation=1, depth=1)
+    assert near.min_input == 7 and "make the input larger" in near.problem
+    assert "fewer layers" not in near.problem  # layer 1 is the empty one
 
 
 def test_moving_one_slider_redraws(demo):
@@ -159,8 +193,7 @@ def test_a_unit_that_reads_only_padding_says_so(demo):
     assert demo.error is None and result.shown_unit == 1
     assert result.clipped[0] > result.clipped[1]  # the engine's "nothing real" box
     assert "only padding" in describe_exploration(result) and "1…0" not in demo.text.value
-    titles = " ".join(t.get_text() for ax in demo.figure.axes for t in ax.texts)
-    assert "only padding" in titles
+    assert "only padding" in figure_texts(demo.figure)
     check_against_reference(result, settings)
 
 
@@ -172,6 +205,7 @@ def test_empty_layer_is_explained_with_the_smallest_input():
     assert deeper.lengths == (9, 2) and deeper.empty_layer == 2
     assert "layer 1's output: 2 units" in deeper.problem
     assert "stride smaller" in deeper.problem  # a stride of 4 emptied layer 2
+    assert "fewer layers" in deeper.problem
     assert "stride" not in result.problem  # layer 1 reads the input: its stride is no cause
     assert "Layer 2" in describe_exploration(deeper)
 
@@ -196,6 +230,6 @@ def test_the_demo_shows_what_compute_returns(demo):
 def test_the_plot_itself_explains_an_empty_layer(demo):
     result = demo.set(input_size=5, kernel=7, stride=1, padding=0, dilation=4, depth=2, unit=0)
     assert demo.error is None and result.empty_layer == 1
-    texts = " ".join(t.get_text() for ax in demo.figure.axes for t in ax.texts)
+    texts = figure_texts(demo.figure)
     assert "empty output" in texts and f"at least {result.min_input} pixels" in texts
     assert result.min_input == 25 + 24  # two stride-1 layers whose windows span 25

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.path import Path
 
 import rflesson as rfl
 from rflesson import Layer
 from rflesson.course.lesson02.figures import (
+    BEYOND,
+    PADDING,
+    Panel,
+    _rect_segments,
     draw_alignment,
     draw_connections,
     draw_gradient_check,
@@ -18,13 +24,14 @@ from rflesson.course.lesson02.figures import (
     draw_rf_vs_depth,
     draw_segmentation,
     gradient_map,
+    kinds,
     layer_stack,
     photo,
     spatial_sizes,
 )
 from rflesson.course.style import png_bytes
 
-ARTICLE = [Layer(3, stride=2, padding=1)] * 2
+TWO_3X3_STRIDE2 = [Layer(3, stride=2, padding=1)] * 2  # the article's example
 
 
 def render(fig: Figure) -> bytes:
@@ -34,7 +41,7 @@ def render(fig: Figure) -> bytes:
 
 
 def test_layer_stack_of_the_articles_example():
-    stack = layer_stack(ARTICLE, 9, 1)
+    stack = layer_stack(TWO_3X3_STRIDE2, 9, 1)
     assert [m.n for m in stack.maps] == [9, 5, 3]
     assert [m.size for m in stack.maps] == [1, 3, 7]
     assert [m.jump for m in stack.maps] == [1, 2, 4]
@@ -44,7 +51,7 @@ def test_layer_stack_of_the_articles_example():
 
 
 def test_layer_stack_counts_padding_cells_but_does_not_follow_them():
-    stack = layer_stack(ARTICLE, 9, 0)
+    stack = layer_stack(TWO_3X3_STRIDE2, 9, 0)
     assert stack.maps[1].seen == (-1, 0, 1)
     assert stack.maps[0].seen == (-1, 0, 1, 2, 3)  # not -3, -2: padding reads nothing
     assert stack.maps[0].box == (-3, 3)
@@ -56,7 +63,7 @@ def test_layer_stack_rejects_bad_input():
     with pytest.raises(TypeError, match="layers"):
         layer_stack([], 9, 0)
     with pytest.raises(ValueError, match="index"):
-        layer_stack(ARTICLE, 9, 3)
+        layer_stack(TWO_3X3_STRIDE2, 9, 3)
     with pytest.raises(ValueError, match="too small"):
         layer_stack([Layer(5)], 3, 0)
 
@@ -65,7 +72,7 @@ def test_layer_stack_rejects_bad_input():
     "layers, n, unit",
     [
         ([Layer(1)], 1, 0),  # the smallest network there is
-        (ARTICLE, 9, 0),  # border unit, box beyond the padding
+        (TWO_3X3_STRIDE2, 9, 0),  # border unit, box beyond the padding
         ([Layer(3, dilation=4)] * 3, 32, 3),  # holes, wide box
         ([Layer(7, stride=4, padding=3)] * 3, 32, 0),  # box far beyond the padding
         ([Layer(2, stride=2)] * 4, 16, 0),  # even kernels: half-pixel centres
@@ -104,7 +111,11 @@ def test_segmentation_and_connections_draw():
 
 
 def test_alignment_draws_border_and_lone_units():
-    for layers, n, units in [(ARTICLE, 9, [0, 1, 2]), ([Layer(3)], 3, [0]), ([Layer(1)], 1, [0])]:
+    for layers, n, units in [
+        (TWO_3X3_STRIDE2, 9, [0, 1, 2]),
+        ([Layer(3)], 3, [0]),
+        ([Layer(1)], 1, [0]),
+    ]:
         fig = Figure()
         draw_alignment(fig.add_subplot(), layers, n, units)
         render(fig)
@@ -148,6 +159,112 @@ def test_layered_picture_takes_a_title_and_says_unit_for_one():
     render(fig)
 
 
+def test_default_title_uses_true_minus_signs():
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_layered(ax, layer_stack(TWO_3X3_STRIDE2, 9, 0), prefix="padding 1: ")
+    title = ax.texts[-1].get_text()
+    assert title == "padding 1: unit 0 sees input −3…3 (size 7, centre 0); real pixels 0…3"
+
+
+def by_gid(artists, gid):
+    found = [a for a in artists if a.get_gid() == gid]
+    assert len(found) <= 1, f"several artists with gid {gid}"
+    return found[0] if found else None
+
+
+def count(patch) -> int:
+    """How many cells or hatch strokes a compound path draws (its MOVETOs); 0 if absent."""
+    if patch is None:
+        return 0
+    return int((patch.get_path().codes == Path.MOVETO).sum())
+
+
+def test_alignment_hatches_only_the_padding_that_exists():
+    """The article's layer pads the input by 1: only pixels -1 and 9 are padding.
+
+    Unit 0's field reaches -3: pixels -3 and -2 are no padding any layer reads,
+    only the field's arithmetic; they are dotted, not hatched (the figure used
+    to hatch -3..-1, as if the input had 3 pixels of padding).
+    """
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_alignment(ax, TWO_3X3_STRIDE2, 9, [0, 1, 2])
+    hatch, beyond = by_gid(ax.patches, "padding"), by_gid(ax.patches, "beyond")
+    assert count(hatch) == 3 * 2  # three strokes on each of the 2 padding pixels
+    assert count(beyond) == 4  # -3, -2, 10, 11
+    xs = sorted({round(float(v), 2) for v in beyond.get_path().vertices[:, 0]})
+    assert xs[0] < -2.4 and xs[-1] > 11.4  # the dotted cells sit at both ends
+    render(fig)
+
+
+@pytest.mark.parametrize(
+    "layers, n, unit",
+    [
+        (TWO_3X3_STRIDE2, 9, 0),
+        ([Layer(7, stride=4, padding=3)] * 3, 32, 0),
+        ([Layer(1, padding=3)] * 6, 32, 0),  # boxes far beyond the padding
+        ([Layer(3, dilation=2, padding=2)] * 3, 12, 0),
+    ],
+)
+def test_layered_and_grid_draw_padding_and_beyond_the_same_way(layers, n, unit):
+    """Every map: hatch strokes exactly on its padding, dotted cells exactly beyond it."""
+    stack = layer_stack(layers, n, unit)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_layered(ax, stack)
+    from rflesson.course.lesson02.figures import _row_positions
+
+    padding = beyond = 0
+    for view in stack.maps:
+        k = kinds(_row_positions(view), view.n, view.pad)
+        padding, beyond = padding + int((k == PADDING).sum()), beyond + int((k == BEYOND).sum())
+    assert count(by_gid(ax.patches, "padding")) == 3 * padding
+    assert count(by_gid(ax.patches, "beyond")) == beyond
+    assert min(t.get_fontsize() for t in ax.texts) >= 9  # row labels readable
+    render(fig)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_grid(ax, stack, level=0)
+    image = ax.images[0].get_array()
+    view = stack.maps[0]
+    k = kinds(_row_positions(view), view.n, view.pad)
+    ring = np.outer(k != BEYOND, k != BEYOND) & ~np.outer(k == 0, k == 0)
+    assert count(by_gid(ax.patches, "padding")) == int(ring.sum())  # one stroke a cell
+    clear = np.asarray(image)[..., 3] == 0
+    assert np.array_equal(clear, np.outer(k == BEYOND, np.ones(len(k), bool))
+                          | np.outer(np.ones(len(k), bool), k == BEYOND))  # fmt: skip
+    render(fig)
+
+
+def test_a_box_that_runs_off_the_drawing_stays_open_on_that_side():
+    closed = _rect_segments(0, 4, 0, 1, (-10, 10))
+    assert len(closed) == 4
+    open_right = _rect_segments(0, 40, 0, 1, (-10, 10))
+    assert len(open_right) == 3 and max(x for seg in open_right for x, _ in seg) == 10
+    assert _rect_segments(0, 4, -5, 5, (-10, 10), (-1, 1)) == [[(0, -1), (0, 1)], [(4, -1), (4, 1)]]
+
+
+def test_a_panel_draws_like_an_axes():
+    """The explorer's panels: data coordinates, text and images placed as on an Axes."""
+    fig = Figure(figsize=(2, 2), dpi=100)
+    FigureCanvasAgg(fig)
+    panel = Panel(fig, (0, 0, 1, 1))
+    panel.set_xlim(-0.5, 1.5)
+    panel.set_ylim(1.5, -0.5)  # rows downwards, as draw_grid sets them
+    image = np.zeros((2, 2, 4))
+    image[..., 3] = 1
+    image[0, 0] = (1, 0, 0, 1)  # row 0, column 0: red, at the top left
+    panel.imshow(image, extent=(-0.5, 1.5, 1.5, -0.5), interpolation="nearest")
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    assert tuple(pixels[30, 30, :3]) == (255, 0, 0)  # top left
+    assert tuple(pixels[170, 30, :3]) == (0, 0, 0)  # bottom left
+    assert np.allclose(panel.transData.transform((0, 0)), (50, 150))  # pixels, y up
+    label = panel.text(0.5, 0.5, "centre", transform=panel.transAxes)
+    assert label in fig.texts
+
+
 def test_exercises_of_notebook_02_match_a_hand_computation():
     """Each answer, redone here with the textbook recurrences; wrong answers are refused."""
     from rflesson.course.check import EXERCISES, check
@@ -165,7 +282,7 @@ def test_exercises_of_notebook_02_match_a_hand_computation():
         return size, jump, start
 
     size, jump, start = walk(nb02.SMALL_NET)
-    _, article_jump, article_start = walk(nb02.ARTICLE_NET)
+    _, article_jump, article_start = walk(nb02.TWO_3X3_STRIDE2)
     first = article_start + 3 * article_jump  # unit 3; its field is 7 wide, the input 14
     by_hand = {
         "02.rf-by-hand": size,
@@ -206,3 +323,23 @@ def test_resnet50_main_path_variants():
     )
     with pytest.raises(ValueError, match="stride_at"):
         resnet50_main_path("middle")
+
+
+def test_a_box_far_beyond_the_padding_is_named_not_drawn():
+    """1x1 kernels, stride 4, padding 3: unit 0's field sits at -4095, 4092 cells past the
+    padding. The picture stays small (it once drew every cell in between) and says where."""
+    stack = layer_stack([Layer(1, stride=4, padding=3)] * 6, 1, 0)
+    assert stack.maps[0].box == (-4095, -4095)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_layered(ax, stack)
+    cells = sum(count(p) for p in ax.patches if p.get_gid() in ("cells", "beyond"))
+    assert cells < 200
+    texts = [t.get_text() for t in ax.texts]
+    assert "← field at −4095" in texts
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_grid(ax, stack, level=0)
+    assert ax.images[0].get_array().shape[0] < 40
+    assert "field off the grid, at −4095" in ax.texts[-1].get_text()
+    render(fig)

@@ -25,8 +25,8 @@ STRIDED_NET = [
     Layer(3, stride=2, padding=1, name="conv5"),
 ]
 
-#: Exercise 02.which-pixels: the article's layer twice, on a 14-pixel input.
-ARTICLE_NET = [Layer(3, stride=2, padding=1)] * 2
+#: Exercise 02.which-pixels: the article's example (3x3, stride 2, padding 1, twice), on 14 pixels.
+TWO_3X3_STRIDE2 = [Layer(3, stride=2, padding=1)] * 2
 
 
 class TwoPaths(nn.Module):
@@ -54,7 +54,7 @@ _PATHS = {name: receptive_field(_TWO, 32, output=name).size[0] for name in ("ste
 _STEM_JUMP = receptive_field(_TWO, 32, output="stem").jump[0]
 _CHAIN = rf_size([3, 7, 3, 3], [2, 1, 1, 1])  # the wrong answer: all four layers in a row
 
-_REGION = input_region(ARTICLE_NET, 3, input_size=14)
+_REGION = input_region(TWO_3X3_STRIDE2, 3, input_size=14)
 _SIZES = [receptive_field(SMALL_NET[:k]).size for k in range(1, len(SMALL_NET) + 1)]
 _SMALL = receptive_field(SMALL_NET)
 _STRIDES = [layer.stride[0] for layer in STRIDED_NET]
@@ -80,7 +80,7 @@ _DEPTH = _deep_enough(100)
     f"ends at pixel 13: it sees real pixels {_REGION.clipped[0]}…{_REGION.clipped[1]}.",
 )
 def _which_pixels():
-    return input_region(ARTICLE_NET, 3, input_size=14).clipped
+    return input_region(TWO_3X3_STRIDE2, 3, input_size=14).clipped
 
 
 @exercise(

@@ -23,7 +23,18 @@ from ...rf import min_input_size, receptive_field, rf_size
 from ...sizes import dilated_kernel_size
 from ..style import COLORS
 from ..widgets import LiveFigure, int_slider
-from .figures import LayerStack, draw_grid, draw_layered, draw_padded_row, layer_stack
+from .figures import (
+    MIN_WIDTH,
+    LayerStack,
+    Panel,
+    draw_grid,
+    draw_layered,
+    draw_padded_row,
+    format_signed,
+    format_span,
+    label_width,
+    layer_stack,
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,39 @@ def _lengths(layers: list[Layer], input_size: int) -> tuple[tuple[int, ...], int
     return tuple(lengths), None
 
 
+MAX_INPUT = 32  # the input-size slider's largest value
+MAX_PADDING = 3  # the padding slider's largest value
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 unit``, ``3 units``: every count the explorer prints agrees with its number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _empty_layer_problem(layer: Layer, number: int, n_in: int, smallest: int) -> str:
+    """Why layer ``number`` has no output, and what would give it one, in a few sentences."""
+    (k,), (s,), (d,) = layer.kernel, layer.stride, layer.dilation
+    p = layer.padding(1)[0][0]
+    span = dilated_kernel_size(k, d)
+    where = "the input" if number == 1 else f"layer {number - 1}'s output"
+    size = _count(n_in, "pixel" if number == 1 else "unit")
+    padded = f"{n_in + 2 * p} with its padding of {p} on each side" if p else "with no padding"
+    smaller = "kernel, dilation or stride" if s > 1 and number > 1 else "kernel or dilation"
+    needs = f"This stack needs an input of at least {_count(smallest, 'pixel')}"
+    larger = ["the input larger"] if smallest <= MAX_INPUT else []
+    if smallest > MAX_INPUT:
+        needs += f", more than this demo's {MAX_INPUT}"
+    make = larger + [f"the {smaller} smaller"] + (["the padding larger"] if p < MAX_PADDING else [])
+    fixes = "make " + (f"{', '.join(make[:-1])} or {make[-1]}" if len(make) > 1 else make[0])
+    if number > 1:  # layer 1 itself is empty: fewer layers would not help
+        fixes += ", or use fewer layers"
+    return (
+        f"Layer {number} has nothing to output. It reads {where}: {size}, {padded}. Its window "
+        f"spans {_count(span, 'position')} (kernel {k}, dilation {d}: d·(k−1)+1), wider than "
+        f"that, so it fits nowhere. {needs}: {fixes}."
+    )
+
+
 def explore_rf(
     input_size: int = 9,
     kernel: int = 3,
@@ -103,17 +147,8 @@ def explore_rf(
     lengths, empty = _lengths(layers, n)
     settings = (n, k, s, p, d, depth, u)
     if empty is not None:
-        n_in, span = lengths[-1], dilated_kernel_size(k, d)
         smallest = min_input_size(chain(layers, 1))
-        where = "the input" if empty == 1 else f"layer {empty - 1}'s output"
-        smaller = "kernel, dilation or stride" if s > 1 and empty > 1 else "kernel or dilation"
-        problem = (
-            f"Layer {empty} has nothing to output. It reads {where}: {n_in} units, "
-            f"{n_in + 2 * p} with its padding of {p} on each side. Its window spans "
-            f"{span} units (kernel {k}, dilation {d}: d·(k−1)+1), wider than that, so it fits "
-            f"nowhere. This stack needs an input of at least {smallest}: make the input "
-            f"larger, the {smaller} smaller, the padding larger, or use fewer layers."
-        )
+        problem = _empty_layer_problem(layers[empty - 1], empty, lengths[-1], smallest)
         return Exploration(
             *settings, None, lengths, problem=problem, empty_layer=empty, min_input=smallest
         )
@@ -143,55 +178,75 @@ def explore_rf(
 
 def _draw_problem(fig: Figure, result: Exploration) -> None:
     """The empty layer's padded input and its window that does not fit, with the reason."""
-    ax = fig.add_subplot()
+    ax = Panel(fig, (0.05, 0.05, 0.9, 0.9))
     n_in, p = result.lengths[-1], result.padding
     span = dilated_kernel_size(result.kernel, result.dilation)
-    x = np.arange(-p, n_in + p)
-    draw_padded_row(ax, x, n_in)
+    draw_padded_row(ax, np.arange(-p, n_in + p), n_in, (p, p))
     ax.add_patch(
         Rectangle((-p - 0.5, -1.6), span, 0.7, facecolor="none", edgecolor=COLORS["warn"], lw=2)
     )
-    ax.text(-p - 0.5, -1.25, f" window of layer {result.empty_layer}: {span} units", va="center",
-            color=COLORS["warn"], fontsize=9)  # fmt: skip
-    where = "input" if result.empty_layer == 1 else f"output of layer {result.empty_layer - 1}"
-    ax.text(-p - 0.5, 0.6, f"{where}: {n_in} units + padding {p} on each side", va="bottom",
-            fontsize=9)  # fmt: skip
+    ax.text(-p - 0.5, -1.25, f" window of layer {result.empty_layer}: {span} positions",
+            va="center", color=COLORS["warn"], fontsize=9)  # fmt: skip
+    if result.empty_layer == 1:
+        what = f"input: {_count(n_in, 'pixel')}"
+    else:
+        what = f"output of layer {result.empty_layer - 1}: {_count(n_in, 'unit')}"
+    padded = f"{what} + padding {p} on each side (hatched)" if p else f"{what}, no padding"
+    ax.text(-p - 0.5, 0.6, padded, va="bottom", fontsize=9)
     ax.text(
         0.0, 0.98,
-        f"Layer {result.empty_layer} has an empty output: its window ({span} units) is wider\n"
-        f"than its padded input ({n_in + 2 * p} units), so it fits nowhere.\n"
-        f"This stack needs an input of at least {result.min_input} pixels.",
+        f"Layer {result.empty_layer} has an empty output: its window ({span} positions) is "
+        f"wider\nthan its padded input ({n_in + 2 * p}), so it fits nowhere.\n"
+        f"This stack needs an input of at least {_count(result.min_input, 'pixel')}"
+        + ("." if result.min_input <= MAX_INPUT else f", more than this demo's {MAX_INPUT}."),
         transform=ax.transAxes, ha="left", va="top", color=COLORS["warn"], fontsize=10,
     )  # fmt: skip
-    ax.set_xlim(-p - 1.5, max(n_in + p, span - p) + 0.5)
+    ax.set_xlim(-p - 1.5, max(n_in + p, span - p, MIN_WIDTH) + 0.5)
     ax.set_ylim(-2.4, 3.2)
-    ax.set_axis_off()
 
 
 def draw_exploration(fig: Figure, result: Exploration) -> None:
-    """Left: every feature map as a row (the layered picture); right: the input in 2-D."""
+    """Left: every feature map as a row (the layered picture); right: the input in 2-D.
+
+    Drawn on panels, not Axes: an Axes would cost more than the picture (see
+    :class:`~rflesson.course.lesson02.figures.Panel`).
+    """
     if result.problem:
         _draw_problem(fig, result)
         return
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
-    draw_layered(left, result.stack)
+    fig_width = fig.get_size_inches()[0]
+    left = (label_width(result.stack) + 0.15) / fig_width  # room for the row labels
+    draw_layered(Panel(fig, (left, 0.03, LAYERED_END - left, 0.87)), result.stack)
     u = result.shown_unit
-    draw_grid(right, result.stack, level=0, title=f"input in 2-D, unit ({u}, {u})", numbers=False)
-    fig.subplots_adjust(left=0.23, right=0.98, bottom=0.04, top=0.9, wspace=0.15)
+    draw_grid(_square_panel(fig, GRID_AREA), result.stack, level=0,
+              title=f"input in 2-D, unit ({u}, {u})", numbers=False)  # fmt: skip
+
+
+LAYERED_END = 0.70  # the layered picture ends here (figure fraction); its labels set its start
+GRID_AREA = (0.72, 0.03, 0.27, 0.87)  # the 2-D grid: the largest square that fits here
+
+
+def _square_panel(fig: Figure, area: tuple[float, float, float, float]) -> Panel:
+    """The largest square panel centred in ``area``: the 2-D grid's cells stay square."""
+    left, bottom, width, height = area
+    fig_w, fig_h = fig.get_size_inches()
+    side = min(width * fig_w, height * fig_h)  # inches
+    w, h = side / fig_w, side / fig_h
+    return Panel(fig, (left + (width - w) / 2, bottom + (height - h) / 2, w, h))
 
 
 def describe_exploration(result: Exploration) -> str:
     """The numbers, as one or two HTML lines."""
     if result.problem:
         return f'<span style="color:{COLORS["warn"]}">{result.problem}</span>'
-    first, last = result.region
     lo, hi = result.clipped
-    real = f"real pixels {lo}…{hi}" if lo <= hi else "no real pixel: only padding"
+    real = f"real pixels {format_span(lo, hi)}" if lo <= hi else "no real pixel: only padding"
     text = (
         f"Unit <b>{result.shown_unit}</b> of layer {result.depth}: RF size <b>{result.size}</b> "
         f"(closed form: {result.closed_form}), jump <b>{result.jump}</b>, "
-        f"start <b>{result.start}</b>, centre {result.center:g} + {result.jump}·u. "
-        f"It sees input {first}…{last}; {real}."
+        f"start <b>{format_signed(result.start)}</b>; unit u is centred at "
+        f"{format_signed(result.center)} + {result.jump}·u. "
+        f"Its field is input {format_span(*result.region)}; {real}."
     )
     if result.note:
         text += f' <span style="color:{COLORS["warn"]}">{result.note}</span>'
@@ -209,10 +264,10 @@ def rf_explorer(
 ) -> LiveFigure:
     """Sliders for the stack and the output unit; the layered picture redrawn live."""
     controls = {
-        "input_size": int_slider("input size", input_size, 1, 32),
+        "input_size": int_slider("input size", input_size, 1, MAX_INPUT),
         "kernel": int_slider("kernel k", kernel, 1, 7),
         "stride": int_slider("stride s", stride, 1, 4),
-        "padding": int_slider("padding p", padding, 0, 3),
+        "padding": int_slider("padding p", padding, 0, MAX_PADDING),
         "dilation": int_slider("dilation d", dilation, 1, 4),
         "depth": int_slider("layers", depth, 1, 6),
         "unit": int_slider("output unit", unit, 0, 31),

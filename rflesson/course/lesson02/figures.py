@@ -7,12 +7,17 @@ module only arranges them into pictures:
 
 * :func:`layer_stack`: the units a chosen output unit depends on, map by
   map (the data behind the article's layered picture and the explorer);
-* :func:`draw_layered`: that picture in 1-D, one row per feature map;
+* :func:`draw_cells`: real units, padding (hatched) and positions beyond the
+  padding (dotted), drawn the one way every figure here uses;
+* :func:`draw_layered`: the layered picture in 1-D, one row per feature map;
 * :func:`draw_grid` / :func:`draw_layer_grids`: the same in 2-D, as grids;
 * :func:`draw_segmentation`, :func:`draw_connections`: why the RF matters;
 * :func:`draw_alignment`: where neighbouring and border units' RFs sit;
 * :func:`draw_rf_vs_depth`, :func:`spatial_sizes`, :func:`resnet50_main_path`: real networks;
 * :func:`gradient_map`, :func:`draw_gradient_check`: checking by experiment.
+
+The drawings take an Axes or a :class:`Panel` (a figure rectangle with data
+coordinates and no ticks), which the live explorer uses because it is cheaper.
 """
 
 from __future__ import annotations
@@ -24,9 +29,20 @@ from functools import lru_cache
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.colors import to_rgb
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.image import BboxImage
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path
+from matplotlib.text import Text
+from matplotlib.transforms import (
+    Bbox,
+    BboxTransformFrom,
+    BboxTransformTo,
+    Transform,
+    TransformedBbox,
+    blended_transform_factory,
+)
 
 from ..._validate import as_int
 from ...layers import Layer
@@ -115,165 +131,424 @@ def layer_stack(layers: Sequence[Layer], input_size: int, unit: int) -> LayerSta
     return LayerStack(layers, unit, tuple(maps), region.clipped)
 
 
+# -- drawing without an Axes ------------------------------------------------------------
+
+
+class Panel:
+    """A rectangle of a figure with its own data coordinates, drawn without an Axes.
+
+    The RF explorer redraws its whole figure at every slider move, and an Axes
+    costs about as much as everything drawn in it (its ticks and spines are
+    built when it is made and again when the figure is cleared).  A panel
+    offers the few Axes methods this module's drawings use, so the same
+    functions draw the notebook's figures (on an Axes) and the explorer (on
+    panels).  ``rect`` is ``(left, bottom, width, height)`` in figure fractions.
+
+    >>> fig = Figure()
+    >>> panel = Panel(fig, (0.1, 0.1, 0.8, 0.8))
+    >>> panel.set_xlim(0, 10); panel.set_ylim(0, 1)
+    >>> [round(float(v), 3) for v in panel.transData.transform((5, 0.5))]  # pixels
+    [320.0, 240.0]
+    """
+
+    def __init__(self, figure: Figure, rect: tuple[float, float, float, float]) -> None:
+        self.figure = figure
+        self._view = Bbox.unit()  # the data limits; set_xlim and set_ylim change it in place
+        area = TransformedBbox(Bbox.from_bounds(*rect), figure.transFigure)
+        self.transAxes = BboxTransformTo(area)
+        self.transData = BboxTransformFrom(self._view) + self.transAxes
+
+    def set_xlim(self, left: float, right: float) -> None:
+        self._view.intervalx = (left, right)
+
+    def set_ylim(self, bottom: float, top: float) -> None:
+        self._view.intervaly = (bottom, top)
+
+    def set_axis_off(self) -> None:
+        """Nothing to hide: a panel has no axis (kept so that a drawing works on both)."""
+
+    def get_yaxis_transform(self) -> Transform:
+        """x in panel fractions, y in data: for labels beside rows, as on an Axes."""
+        return blended_transform_factory(self.transAxes, self.transData)
+
+    def add_patch(self, patch: Patch) -> Patch:
+        return self._add(patch)
+
+    def text(self, x: float, y: float, s: str, **kwargs) -> Text:
+        kwargs.setdefault("transform", self.transData)
+        return self.figure.text(x, y, s, **kwargs)
+
+    def imshow(self, image: np.ndarray, *, extent: tuple[float, ...], **kwargs) -> BboxImage:
+        """``image`` (rows x columns x RGB/RGBA) over ``extent = (left, right, bottom, top)``."""
+        left, right, bottom, top = extent
+        box = TransformedBbox(Bbox.from_extents(left, bottom, right, top), self.transData)
+        # row 0 at the top: BboxImage's "lower" counts rows from the bbox's first corner,
+        # which is the top one here (tests/test_rf_figures.py checks it against an Axes)
+        artist = BboxImage(box, origin="lower", **kwargs)
+        artist.set_data(image)
+        self.figure.add_artist(artist)
+        return artist
+
+    def _add(self, artist):
+        if not artist.is_transform_set():
+            artist.set_transform(self.transData)
+        self.figure.add_artist(artist)
+        return artist
+
+
+# -- cells: real, padding, and beyond the padding -------------------------------------
+
+REAL, PADDING, BEYOND = 0, 1, 2  # what a position of a feature map holds
+CELL = 0.9  # a cell's width: a gap of 0.1 between neighbours
+
+
+def _title(ax: Axes | Panel, text: str, fontsize: float = 9) -> None:
+    """A title drawn as plain text: ``set_title`` makes matplotlib lay out ticks (slow)."""
+    ax.text(0.5, 1.01, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=fontsize)
+
+
+def format_signed(value: float) -> str:
+    """A number as text with a true minus sign: ``−3``, not ``-3``."""
+    return f"{value:g}".replace("-", "\N{MINUS SIGN}")
+
+
+def format_span(first: float, last: float) -> str:
+    """``−3…3``, or one number when first and last are the same."""
+    return (
+        format_signed(first) if first == last else f"{format_signed(first)}…{format_signed(last)}"
+    )
+
+
+def kinds(x: np.ndarray, n: int, pad: tuple[int, int]) -> np.ndarray:
+    """For each position ``x`` of a map of ``n`` units: ``REAL``, ``PADDING`` or ``BEYOND``.
+
+    ``pad`` is the padding the next layer adds before and after the map; a
+    position further out is neither a unit nor a zero any layer reads: it only
+    belongs to a field's arithmetic (the field "counted as if the padding went
+    on forever").
+
+    >>> kinds(np.arange(-3, 3), 2, (1, 1)).tolist()
+    [2, 2, 1, 0, 0, 1]
+    """
+    x = np.asarray(x)
+    out = np.full(x.shape, BEYOND)
+    out[(x >= -pad[0]) & (x < n + pad[1])] = PADDING
+    out[(x >= 0) & (x < n)] = REAL
+    return out
+
+
+def _cells(x: np.ndarray, y: np.ndarray | float, h: float = 0.8) -> np.ndarray:
+    """Vertices of the cells centred at positions ``x`` on rows ``y`` (one or one per cell)."""
+    x = np.asarray(x, dtype=float)[:, None]
+    y = np.broadcast_to(np.asarray(y, dtype=float), x.shape[:1])[:, None]
+    dx = np.array([-1, 1, 1, -1]) * CELL / 2
+    dy = np.array([-1, -1, 1, 1]) * h / 2
+    return np.stack([np.broadcast_to(x + dx, (len(x), 4)), y + dy], axis=-1)
+
+
+def _hatch(x: np.ndarray, y: np.ndarray | float, h: float = 0.8) -> np.ndarray:
+    """Three parallel diagonals across each cell: the padding's hatching, as line segments.
+
+    Drawn as lines rather than a hatched fill, which matplotlib renders cell by
+    cell, several times slower.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.broadcast_to(np.asarray(y, dtype=float), x.shape)
+    x0, y0, w = x - CELL / 2, y - h / 2, CELL
+    starts = [(x0, y0), (x0, y0 + h / 2), (x0 + w / 2, y0)]
+    ends = [(x0 + w, y0 + h), (x0 + w / 2, y0 + h), (x0 + w, y0 + h / 2)]
+    segments = [
+        np.stack([np.stack(a, -1), np.stack(b, -1)], 1) for a, b in zip(starts, ends, strict=True)
+    ]
+    return np.concatenate(segments) if len(x) else np.empty((0, 2, 2))
+
+
+def _compound(shapes: np.ndarray, closed: bool) -> Path:
+    """Many polygons (``closed``) or line segments as one Path.
+
+    Collections make one matplotlib Path per item, which for the explorer's few
+    hundred cells and strokes costs more than drawing them; one compound path
+    per style draws the same picture.
+    """
+    shapes = np.asarray(shapes, dtype=float)
+    count, corners = shapes.shape[:2]
+    if closed:
+        shapes = np.concatenate([shapes, shapes[:, :1]], axis=1)
+    codes = np.full((count, shapes.shape[1]), Path.LINETO, dtype=Path.code_type)
+    codes[:, 0] = Path.MOVETO
+    if closed:
+        codes[:, corners] = Path.CLOSEPOLY
+    return Path(shapes.reshape(-1, 2), codes.ravel())
+
+
+def _lines(ax: Axes | Panel, segments, gid: str | None = None, **style) -> PathPatch | None:
+    """Line segments (each two points), drawn as one path; nothing when there are none."""
+    segments = np.asarray(segments, dtype=float).reshape(-1, 2, 2)
+    if not len(segments):
+        return None
+    patch = PathPatch(_compound(segments, closed=False), fill=False, gid=gid, **style)
+    return ax.add_patch(patch)
+
+
+def _polygons(ax: Axes | Panel, verts, face: str, gid: str | None = None, **style) -> None:
+    """Polygons of one face colour, drawn as one path."""
+    if len(verts):
+        ax.add_patch(PathPatch(_compound(verts, closed=True), facecolor=face, gid=gid, **style))
+
+
+def draw_cells(
+    ax: Axes | Panel,
+    x: np.ndarray,
+    y: np.ndarray | float,
+    kind: np.ndarray,
+    faces: Sequence[str],
+    h: float = 0.8,
+) -> None:
+    """Cells at positions ``x`` on rows ``y``, drawn the one way every figure of lesson 02 uses.
+
+    Real units and padding are filled with ``faces``; padding is hatched;
+    positions beyond the padding are white with a dotted edge.
+    """
+    verts = _cells(x, y, h)
+    faces = np.asarray(faces, dtype=object)
+    edge = {"edgecolor": COLORS["input_edge"], "linewidth": 0.8}
+    filled = kind != BEYOND
+    for face in dict.fromkeys(faces[filled]):  # one path per colour, in order of appearance
+        _polygons(ax, verts[filled & (faces == face)], face, gid="cells", **edge)
+    padding = kind == PADDING
+    if padding.any():  # tests find the hatching, and the cells beyond, by their gid
+        ys = np.broadcast_to(np.asarray(y, dtype=float), np.shape(x))[padding]
+        _lines(ax, _hatch(np.asarray(x)[padding], ys, h), gid="padding",
+               edgecolor=COLORS["input_edge"], linewidth=0.7)  # fmt: skip
+    _polygons(ax, verts[~filled], "white", gid="beyond", linestyle=":", **edge)
+
+
+def draw_padded_row(ax: Axes | Panel, x: np.ndarray, n_in: int, pad: tuple[int, int]) -> None:
+    """One map as a row of cells at positions ``x``: ``n_in`` units with ``pad`` around them."""
+    kind = kinds(x, n_in, pad)
+    faces = np.where(kind == REAL, COLORS["input"], COLORS["padding"])
+    draw_cells(ax, x, 0.0, kind, faces)
+
+
 # -- the layered picture in 1-D ----------------------------------------------------------
 
 MARGIN = 4  # at most this many cells are drawn beyond the padding to show a box
 ROW_GAP = 1.8  # vertical distance between two feature maps' rows
 MAX_LINES = 60  # more connections than this between two rows: only the cone's edges
-
-
-def _title(ax: Axes, text: str, fontsize: float = 9) -> None:
-    """A title drawn as plain text: ``set_title`` makes matplotlib lay out ticks (slow)."""
-    ax.text(0.5, 1.01, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=fontsize)
-
-
-def _cells(x: np.ndarray, y: float, h: float = 0.8) -> np.ndarray:
-    """Vertices of unit squares centred at positions ``x`` on row ``y``."""
-    x = np.asarray(x, dtype=float)[:, None]
-    dx = np.array([-0.45, 0.45, 0.45, -0.45])[None, :]
-    dy = np.array([-h / 2, -h / 2, h / 2, h / 2])[None, :]
-    return np.stack([x + dx, np.broadcast_to(y + dy, (len(x), 4))], axis=-1)
-
-
-def draw_padded_row(ax: Axes, x: np.ndarray, n_in: int) -> None:
-    """One row of cells at positions ``x``: input pixels ``0..n_in-1`` plain, the rest hatched
-    as padding."""
-    real = (x >= 0) & (x < n_in)
-    ax.add_collection(
-        PolyCollection(_cells(x[real], 0), facecolors=COLORS["input"], edgecolors="grey")
-    )
-    if (~real).any():
-        ax.add_collection(
-            PolyCollection(
-                _cells(x[~real], 0), facecolors=COLORS["padding"], edgecolors="grey", hatch="///"
-            )
-        )
+FAR = 16  # a box wholly beyond the padding is drawn if it starts within this many cells
+MIN_WIDTH = 13  # the narrowest view, in cells: a tiny stack keeps cells of a sane shape
+MIN_ROWS = 3  # the lowest view, in rows, for the same reason
+LABEL_SIZE = 9  # font size of the row labels
 
 
 def _offset(view: MapView) -> float:
     return -(view.n - 1) / 2  # rows are centred on 0
 
 
+def _row_positions(view: MapView) -> np.ndarray:
+    """Positions drawn for one map: the map, its padding, and its box up to MARGIN beyond.
+
+    A box that lies wholly further out, but not far (1x1 kernels reading into
+    padding), is drawn up to MARGIN cells into it, with the cells between
+    dotted.  A box further out than FAR is not drawn: :func:`off_view` then
+    says where it is.
+    """
+    first, last = -view.pad[0], view.n - 1 + view.pad[1]
+    lo, hi = view.box
+    start, stop = min(first, max(lo, first - MARGIN)), max(last, min(hi, last + MARGIN))
+    if first - FAR <= hi < first - MARGIN:  # wholly to the left, within reach
+        start = max(lo, hi - MARGIN)
+    if last + MARGIN < lo <= last + FAR:  # wholly to the right, within reach
+        stop = min(hi, lo + MARGIN)
+    return np.arange(start, stop + 1)
+
+
+def off_view(view: MapView) -> str | None:
+    """Where a map's box lies when it is too far out to draw, e.g. ``field at −4095…−4095 ←``."""
+    x = _row_positions(view)
+    lo, hi = view.box
+    if hi < x[0]:
+        return f"← field at {format_span(lo, hi)}"
+    if lo > x[-1]:
+        return f"field at {format_span(lo, hi)} →"
+    return None
+
+
+def _rect_segments(
+    x0: float, x1: float, y0: float, y1: float, x_cut: tuple, y_cut: tuple = (-np.inf, np.inf)
+) -> list:
+    """The sides of the rectangle ``x0..x1`` x ``y0..y1`` that lie inside the cut region.
+
+    A side outside the region is left out, so a box that runs off the drawing
+    stays open on that side instead of ending as if it stopped there.
+    """
+    a, b = max(x0, x_cut[0]), min(x1, x_cut[1])
+    c, d = max(y0, y_cut[0]), min(y1, y_cut[1])
+    sides = [[(a, y), (b, y)] for y in (y0, y1) if y_cut[0] <= y <= y_cut[1] and a < b]
+    sides += [[(x, c), (x, d)] for x in (x0, x1) if x_cut[0] <= x <= x_cut[1] and c < d]
+    return sides
+
+
+def _connections(stack: LayerStack, level: int) -> list:
+    """Lines from the units map ``level`` reads of, down to the taps they read in the map below."""
+    view, below = stack.maps[level], stack.maps[level - 1]
+    y = level * ROW_GAP
+    window = stack.layers[level - 1].axes(1)[0]
+    real = [t for t in view.seen if 0 <= t < view.n]  # a padding cell reads nothing
+    if len(real) * len(window.taps(0)) > MAX_LINES:  # a dense cone: draw its edges only
+        real = [real[0], real[-1]]
+    off, off_below = _offset(view), _offset(below)
+    return [
+        [(t + off, y - 0.4), (tap + off_below, y - ROW_GAP + 0.4)]
+        for t in real
+        for tap in window.taps(t)
+    ]
+
+
+def row_label(view: MapView) -> str:
+    """The label beside one map's row, e.g. ``layer 1: 5 units, RF 3, jump 2``."""
+    if view.name == "input":
+        return f"input: {_count(view.n, 'pixel')}"
+    return f"{view.name}: {_count(view.n, 'unit')}, RF {view.size}, jump {view.jump}"
+
+
+def label_width(stack: LayerStack) -> float:
+    """About how wide (inches) the widest row label of :func:`draw_layered` is.
+
+    An estimate from the character count (DejaVu Sans averages ~0.55 em), so
+    that the explorer can leave room for its labels without measuring text,
+    which would cost a layout pass.
+    """
+    longest = max(len(row_label(view)) for view in stack.maps)
+    return longest * 0.55 * LABEL_SIZE / 72
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 unit``, ``3 units``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def default_title(stack: LayerStack) -> str:
+    """What the chosen unit sees: its whole field and the real pixels in it."""
+    first, last = stack.maps[0].box
+    lo, hi = stack.clipped
+    real = f"real pixels {format_span(lo, hi)}" if lo <= hi else "no real pixel: only padding"
+    centre = format_signed((first + last) / 2)
+    return (
+        f"unit {stack.unit} sees input {format_span(first, last)} "
+        f"(size {stack.output.size}, centre {centre}); {real}"
+    )
+
+
 def draw_layered(
-    ax: Axes, stack: LayerStack, *, labels: bool = True, title: str | None = None
+    ax: Axes | Panel,
+    stack: LayerStack,
+    *,
+    labels: bool = True,
+    title: str | None = None,
+    prefix: str = "",
 ) -> None:
     """One row of cells per feature map, input at the bottom, chosen unit (red) on top.
 
     Orange cells are the units the chosen unit depends on (pale orange: padding it
     reads), grey lines the connections, the dashed box its unclipped region in each
-    map: the receptive field counted as if the padding went on forever.
+    map: the receptive field counted as if the padding went on forever.  Padding is
+    hatched; positions beyond it, drawn only to show how far a box reaches, are
+    dotted.  ``title`` replaces the default title (what the unit sees), ``prefix``
+    goes before it.
     """
-    faces, verts, pad_verts, pad_faces, ghost_verts = [], [], [], [], []
-    lines = []
-    x_lo, x_hi = 0.0, 0.0
-    ticks, names = [], []
+    xs, ys, kind_parts, faces, boxes, lines = [], [], [], [], [], []
+    x_lo, x_hi = np.inf, -np.inf
     for level, view in enumerate(stack.maps):
         y = level * ROW_GAP
         off = _offset(view)
-        positions = np.arange(-view.pad[0], view.n + view.pad[1])
-        seen = set(view.seen)
-        for x in positions:
-            real = 0 <= x < view.n
-            if level == len(stack.maps) - 1 and x == stack.unit:
-                colour = COLORS["unit"]
-            elif x in seen:
-                colour = COLORS["rf"] if real else COLORS["rf_light"]
-            else:
-                colour = COLORS["input"] if real else COLORS["padding"]
-            (verts if real else pad_verts).append(_cells([x + off], y)[0])
-            (faces if real else pad_faces).append(colour)
+        x = _row_positions(view)
+        kind = kinds(x, view.n, view.pad)
+        seen = np.isin(x, view.seen)
+        face = np.where(kind == REAL, COLORS["input"], COLORS["padding"]).astype(object)
+        face[seen & (kind == REAL)] = COLORS["rf"]
+        face[seen & (kind != REAL)] = COLORS["rf_light"]
+        if level == len(stack.maps) - 1:
+            face[x == stack.unit] = COLORS["unit"]
+        xs.append(x + off)
+        ys.append(np.full(len(x), y))
+        kind_parts.append(kind)
+        faces.append(face)
+        left, right = x[0] + off - 0.5, x[-1] + off + 0.5
         lo, hi = view.box
-        virtual = [
-            x
-            for x in range(max(lo, positions[0] - MARGIN), min(hi, positions[-1] + MARGIN) + 1)
-            if not positions[0] <= x <= positions[-1]
-        ]  # beyond the padding, inside the box: drawn to show how far the box reaches
-        if virtual:
-            ghost_verts.extend(_cells(np.array(virtual) + off, y))
-        x_lo = min(x_lo, positions[0] + off, min(virtual, default=0) + off)
-        x_hi = max(x_hi, positions[-1] + off, max(virtual, default=0) + off)
-        if level > 0:  # connections from this map's seen units to the map below
-            below = stack.maps[level - 1]
-            window = stack.layers[level - 1].axes(1)[0]
-            real = [t for t in view.seen if 0 <= t < view.n]
-            if len(real) * len(window.taps(0)) > MAX_LINES:  # a dense cone: draw its edges
-                real = [real[0], real[-1]]
-            for t in real:
-                for tap in window.taps(t):
-                    lines.append([(t + off, y - 0.4), (tap + _offset(below), y - ROW_GAP + 0.4)])
-        ax.add_patch(
-            Rectangle(
-                (lo + off - 0.5, y - 0.55), hi - lo + 1, 1.1, fill=False, ls="--", lw=1.4,
-                edgecolor=COLORS["rf"], zorder=4,
-            )
-        )  # fmt: skip
-        ticks.append(y)
-        noun = ("pixel" if level == 0 else "unit") + ("s" if view.n != 1 else "")
-        text = f"{view.name}: {view.n} {noun}"  # one line per label: each line costs a layout
+        boxes += _rect_segments(
+            lo + off - 0.5, hi + off + 0.5, y - 0.55, y + 0.55, (left - 0.15, right + 0.15)
+        )
+        x_lo, x_hi = min(x_lo, left), max(x_hi, right)
         if level > 0:
-            text += f", RF {view.size}, jump {view.jump}"
-        names.append(text)
-    ax.add_collection(LineCollection(lines, colors=COLORS["muted"], linewidths=0.6, alpha=0.6))
-    ax.add_collection(PolyCollection(verts, facecolors=faces, edgecolors=COLORS["input_edge"]))
-    if pad_verts:
-        ax.add_collection(
-            PolyCollection(
-                pad_verts, facecolors=pad_faces, edgecolors=COLORS["input_edge"], hatch="///",
-                linewidths=0.8,
-            )
-        )  # fmt: skip
-    if ghost_verts:
-        ax.add_collection(
-            PolyCollection(
-                ghost_verts, facecolors="white", edgecolors=COLORS["input_edge"], linestyles=":"
-            )
-        )
-    ax.set_xlim(x_lo - 1, x_hi + 1)
-    ax.set_ylim(-0.8, (len(stack.maps) - 1) * ROW_GAP + 0.8)
+            lines += _connections(stack, level)
+        far = off_view(view)
+        if far:  # the box is too far out to draw: say where it is, above the row's end
+            on_left = view.box[1] < x[0]
+            ax.text(left if on_left else right, y + 0.5, far, ha="left" if on_left else "right",
+                    va="bottom", fontsize=8, color=COLORS["rf"])  # fmt: skip
+    _lines(ax, lines, edgecolor=COLORS["muted"], linewidth=0.6, alpha=0.6)
+    draw_cells(
+        ax, np.concatenate(xs), np.concatenate(ys), np.concatenate(kind_parts),
+        np.concatenate(faces),
+    )  # fmt: skip
+    boxes = _lines(ax, boxes, gid="boxes", edgecolor=COLORS["rf"], linestyle="--", linewidth=1.4,
+                   zorder=4)  # fmt: skip
+    if boxes is not None:
+        boxes.set_clip_on(False)  # already cut to each row
+    middle, width = (x_lo + x_hi) / 2, max(x_hi - x_lo + 1, MIN_WIDTH)
+    ax.set_xlim(middle - width / 2, middle + width / 2)
+    top = max(len(stack.maps), MIN_ROWS) * ROW_GAP - ROW_GAP / 2  # few rows: cells stay squat
+    ax.set_ylim(-0.8, top)
     ax.set_axis_off()
-    label_at = ax.get_yaxis_transform()  # x in axes fraction, y in data
     if labels:  # text, not tick labels: ticks are slow to draw
-        for y, name in zip(ticks, names, strict=True):
-            ax.text(-0.01, y, name, ha="right", va="center", fontsize=7.5, transform=label_at)
-    first, last = stack.maps[0].box
-    if title is None:
-        title = f"unit {stack.unit} sees input {first}…{last} (size {stack.output.size}); " + (
-            f"real pixels {stack.clipped[0]}…{stack.clipped[1]}"
-            if stack.clipped[0] <= stack.clipped[1]
-            else "no real pixel: only padding"
-        )
-    _title(ax, title)
+        label_at = ax.get_yaxis_transform()  # x in axes fraction, y in data
+        for level, view in enumerate(stack.maps):
+            ax.text(-0.01, level * ROW_GAP, row_label(view), ha="right", va="center",
+                    fontsize=LABEL_SIZE, transform=label_at)  # fmt: skip
+    _title(ax, prefix + (default_title(stack) if title is None else title))
 
 
 # -- the same in 2-D, as grids -------------------------------------------------------------
 
+GRID_MIN = 7  # the narrowest grid drawn, in cells
+
 
 def _canvas(view: MapView) -> tuple[int, int]:
     """The index range drawn for one axis of a map: its padding, and the box when near."""
-    lo = min(-view.pad[0], max(view.box[0], -view.pad[0] - MARGIN))
-    hi = max(view.n - 1 + view.pad[1], min(view.box[1], view.n - 1 + view.pad[1] + MARGIN))
-    return lo, hi
+    x = _row_positions(view)
+    return int(x[0]), int(x[-1])
 
 
-def _axis_colours(view: MapView, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per position of one axis: is it real, padding, seen."""
-    x = np.arange(lo, hi + 1)
-    real = (x >= 0) & (x < view.n)
-    padding = ((x >= -view.pad[0]) & (x < 0)) | ((x >= view.n) & (x < view.n + view.pad[1]))
-    seen = np.isin(x, view.seen)
-    return real, padding, seen
-
-
-def _grid_lines(ax: Axes, rows: tuple[int, int], cols: tuple[int, int]) -> None:
-    """White lines between the cells of an image drawn with unit cells (one artist)."""
+def _grid_lines(rows: tuple[float, float], cols: tuple[float, float]) -> list:
+    """Lines between the cells of the index ranges ``rows`` x ``cols`` (inclusive)."""
     xs = np.arange(cols[0], cols[1] + 2) - 0.5
     ys = np.arange(rows[0], rows[1] + 2) - 0.5
-    segments = [[(x, ys[0]), (x, ys[-1])] for x in xs] + [[(xs[0], y), (xs[-1], y)] for y in ys]
-    ax.add_collection(LineCollection(segments, colors="white", linewidths=0.8))
+    return [[(x, ys[0]), (x, ys[-1])] for x in xs] + [[(xs[0], y), (xs[-1], y)] for y in ys]
+
+
+def _grid_image(vr: MapView, vc: MapView, rows, cols) -> tuple[np.ndarray, np.ndarray]:
+    """RGBA colours of the canvas ``rows`` x ``cols`` (beyond the padding: transparent),
+    and which cells are padding."""
+    r = np.arange(rows[0], rows[1] + 1)
+    c = np.arange(cols[0], cols[1] + 1)
+    kr, kc = kinds(r, vr.n, vr.pad), kinds(c, vc.n, vc.pad)
+    real = np.outer(kr == REAL, kc == REAL)
+    padded = np.outer(kr != BEYOND, kc != BEYOND)
+    seen = np.outer(np.isin(r, vr.seen), np.isin(c, vc.seen))
+    image = np.zeros((len(r), len(c), 4))
+    for where, colour in [
+        (padded, COLORS["padding"]),
+        (real, COLORS["input"]),
+        (seen & padded & ~real, COLORS["rf_light"]),
+        (seen & real, COLORS["rf"]),
+    ]:
+        image[where] = to_rgba(colour)
+    return image, padded & ~real
 
 
 def draw_grid(
-    ax: Axes,
+    ax: Axes | Panel,
     rows: LayerStack,
     cols: LayerStack | None = None,
     level: int = 0,
@@ -286,68 +561,64 @@ def draw_grid(
     ``rows``/``cols`` are the stacks of the two axes (``cols`` defaults to
     ``rows``: the unit on the diagonal).  Orange: cells the unit depends on
     (pale: padding); red: the unit itself (last map); dashed: its unclipped
-    box; white: beyond the padding, drawn only to show where the box reaches.
+    box.  Padding is hatched; positions beyond it, drawn only to show where
+    the box reaches, are white with dotted lines, as in :func:`draw_layered`.
     """
     cols = rows if cols is None else cols
     vr, vc = rows.maps[level], cols.maps[level]
     (r0, r1), (c0, c1) = _canvas(vr), _canvas(vc)
-    real_r, pad_r, seen_r = _axis_colours(vr, r0, r1)
-    real_c, pad_c, seen_c = _axis_colours(vc, c0, c1)
-    image = np.ones((r1 - r0 + 1, c1 - c0 + 1, 3))
-    real = np.outer(real_r, real_c)
-    padded = np.outer(real_r | pad_r, real_c | pad_c) & ~real
-    seen = np.outer(seen_r, seen_c)
-    image[padded] = to_rgb(COLORS["padding"])
-    image[real] = to_rgb(COLORS["input"])
-    image[seen & padded] = to_rgb(COLORS["rf_light"])
-    image[seen & real] = to_rgb(COLORS["rf"])
+    image, padding = _grid_image(vr, vc, (r0, r1), (c0, c1))
     if level == len(rows.maps) - 1:
-        image[rows.unit - r0, cols.unit - c0] = to_rgb(COLORS["unit"])
+        image[rows.unit - r0, cols.unit - c0] = to_rgba(COLORS["unit"])
+    # under the image: the dotted lines show only beyond the padding, where the image is clear
+    _lines(ax, _grid_lines((r0, r1), (c0, c1)), edgecolor=COLORS["input_edge"], linestyle=":",
+           linewidth=0.6, zorder=-1)  # fmt: skip
     ax.imshow(image, extent=(c0 - 0.5, c1 + 0.5, r1 + 0.5, r0 - 0.5), interpolation="nearest")
-    _grid_lines(ax, (r0, r1), (c0, c1))
-    ax.set_xlim(c0 - 0.5, c1 + 0.5)
-    ax.set_ylim(r1 + 0.5, r0 - 0.5)
+    padded_rows = (-vr.pad[0], vr.n - 1 + vr.pad[1])
+    padded_cols = (-vc.pad[0], vc.n - 1 + vc.pad[1])
+    _lines(ax, _grid_lines(padded_rows, padded_cols), edgecolor="white", linewidth=0.8)
+    pr, pc = np.nonzero(padding)  # one diagonal per padding cell: hatching, cell to cell
+    x, y = pc + c0, pr + r0
+    diagonals = np.stack([np.stack([x - 0.5, y + 0.5], -1), np.stack([x + 0.5, y - 0.5], -1)], 1)
+    _lines(ax, diagonals, gid="padding", edgecolor=COLORS["input_edge"], linewidth=0.6)
+    (b0, b1), (a0, a1) = vr.box, vc.box
+    edge = 0.15  # the box is drawn a little outside its cells, over the grid lines
+    box = _rect_segments(
+        a0 - 0.5 - edge, a1 + 0.5 + edge, b0 - 0.5 - edge, b1 + 0.5 + edge,
+        (c0 - 0.5 - edge, c1 + 0.5 + edge), (r0 - 0.5 - edge, r1 + 0.5 + edge),
+    )  # fmt: skip
+    box = _lines(ax, box, gid="boxes", edgecolor=COLORS["rf"], linestyle="--", linewidth=2,
+                 zorder=4)  # fmt: skip
+    if box is not None:
+        box.set_clip_on(False)  # already cut to the canvas; an Axes would cut its outer sides
+    width = max(c1 - c0 + 1, GRID_MIN)
+    height = max(r1 - r0 + 1, GRID_MIN)
+    ax.set_xlim((c0 + c1 - width) / 2, (c0 + c1 + width) / 2)
+    ax.set_ylim((r0 + r1 + height) / 2, (r0 + r1 - height) / 2)
     ax.set_axis_off()
     if numbers:  # text instead of ticks: ticks are slow to draw
         for t in sorted({0, vc.n - 1}):
-            ax.text(t, r1 + 0.6, str(t), ha="center", va="top", fontsize=7, color=COLORS["muted"])
+            ax.text(t, r1 + 0.9, str(t), ha="center", va="top", fontsize=8, color=COLORS["muted"])
         for t in sorted({0, vr.n - 1}):
-            ax.text(c0 - 0.6, t, str(t), ha="right", va="center", fontsize=7, color=COLORS["muted"])
-    if (r0, c0) != (-vr.pad[0], -vc.pad[0]) or (r1, c1) != (
-        vr.n - 1 + vr.pad[1],
-        vc.n - 1 + vc.pad[1],
-    ):  # the canvas reaches beyond the padding (white): outline it so the box sits somewhere
-        ax.add_patch(
-            Rectangle(
-                (c0 - 0.5, r0 - 0.5), c1 - c0 + 1, r1 - r0 + 1, fill=False, ls=":", lw=0.8,
-                edgecolor=COLORS["input_edge"],
-            )
-        )  # fmt: skip
-    (b0, b1), (a0, a1) = vr.box, vc.box
-    canvas = Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0 + 1, r1 - r0 + 1, transform=ax.transData)
-    box = Rectangle(
-        (a0 - 0.65, b0 - 0.65),
-        a1 - a0 + 1.3,
-        b1 - b0 + 1.3,
-        fill=False,
-        ls="--",
-        lw=2,
-        edgecolor=COLORS["rf"],
-        zorder=4,
-    )  # fmt: skip  (a little outside the cells, over the grid lines: visible on orange)
-    ax.add_patch(box)
-    box.set_clip_path(canvas)  # a box larger than the canvas runs off its edge
+            ax.text(c0 - 0.9, t, str(t), ha="right", va="center", fontsize=8, color=COLORS["muted"])
     if title is None:
         title = f"{vr.name}: {vr.n}×{vc.n}"
         if level > 0:
             title += f", RF {vr.size}×{vc.size}"
+    if off_view(vr) or off_view(vc):  # the box is too far out to draw: say where it is
+        where = (
+            format_span(*vr.box)
+            if vr.box == vc.box
+            else f"{format_span(*vr.box)} × {format_span(*vc.box)}"
+        )
+        title += f"\nfield off the grid, at {where}"
     _title(ax, title)
 
 
 def draw_layer_grids(fig: Figure, rows: LayerStack, cols: LayerStack | None = None) -> None:
     """Every feature map of the stack side by side as a grid: the article's layered picture."""
     cols = rows if cols is None else cols
-    widths = [_canvas(v)[1] - _canvas(v)[0] + 1 for v in cols.maps]
+    widths = [max(_canvas(v)[1] - _canvas(v)[0] + 1, GRID_MIN) for v in cols.maps]
     axes = fig.subplots(1, len(widths), gridspec_kw={"width_ratios": widths})
     for level, ax in enumerate(np.atleast_1d(axes)):
         draw_grid(ax, rows, cols, level)
@@ -439,18 +710,20 @@ def draw_connections(fig: Figure, n_in: int = 9, kernel: int = 3) -> None:
 def draw_alignment(ax: Axes, layers: Sequence[Layer], input_size: int, units: Sequence[int]):
     """The input as a strip, and under it the region of each listed output unit.
 
-    Each bar is a unit's unclipped region (``input_region``); the part over the
-    padding is pale, the dot is the region's centre; arrows between centres
-    measure the jump.  Border units hang over the padding.
+    The strip shows the input, the padding the first layer adds (hatched) and,
+    where a region reaches further, positions beyond the padding (dotted), as
+    in :func:`draw_layered`.  Each bar is a unit's unclipped region
+    (``input_region``): orange on real pixels, pale outside them; the dot is
+    the region's centre; arrows between centres measure the jump.
     """
     layers = list(layers)
     regions = [input_region(layers, u, input_size) for u in units]
-    lo = min(0, *(r.unclipped[0] for r in regions))
-    hi = max(input_size - 1, *(r.unclipped[1] for r in regions))
-    x = np.arange(lo, hi + 1)
-    draw_padded_row(ax, x, input_size)
-    for t in (0, input_size - 1):
-        ax.text(t, 0.7, str(t), ha="center", fontsize=8, color=COLORS["muted"])
+    pad = layers[0].padding(1)[0]
+    lo = min(-pad[0], *(r.unclipped[0] for r in regions))
+    hi = max(input_size - 1 + pad[1], *(r.unclipped[1] for r in regions))
+    draw_padded_row(ax, np.arange(lo, hi + 1), input_size, pad)
+    for t in sorted({0, input_size - 1}):
+        ax.text(t, 0.7, str(t), ha="center", fontsize=9, color=COLORS["muted"])
     centres = []
     for k, (u, region) in enumerate(zip(units, regions, strict=True)):
         y = -1.3 - 1.3 * k
@@ -464,13 +737,13 @@ def draw_alignment(ax: Axes, layers: Sequence[Layer], input_size: int, units: Se
         centre = (first + last) / 2
         centres.append((centre, y))
         ax.plot([centre], [y], "o", color=COLORS["unit"], ms=5, zorder=5)
-        ax.text(first - 0.8, y, f"unit {u}", ha="right", va="center", fontsize=8)
+        ax.text(first - 0.8, y, f"unit {u}", ha="right", va="center", fontsize=9)
     for (c1, y1), (c2, _) in zip(centres, centres[1:], strict=False):
         ax.annotate(
             "", (c2, y1 - 0.65), (c1, y1 - 0.65),
             arrowprops={"arrowstyle": "->", "color": COLORS["accent"]},
         )  # fmt: skip
-        ax.text(c2 + 0.4, y1 - 0.65, f"jump {c2 - c1:g}", va="center", fontsize=8,
+        ax.text(c2 + 0.4, y1 - 0.65, f"jump {c2 - c1:g}", va="center", fontsize=9,
                 color=COLORS["accent"])  # fmt: skip
     ax.set_xlim(lo - 4, hi + 1)
     ax.set_ylim(-0.9 - 1.3 * len(units), 1.3)
