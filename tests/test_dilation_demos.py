@@ -274,8 +274,13 @@ def test_explorer_large_counts_keep_the_title_clear():
 def test_comparison_shows_the_neighbours_and_speaks_plainly():
     demo = dd.stack_comparison()
     demo.set(kind="strided", depth=8, input_size=256)
-    marks = demo.figure.axes[1].lines[0].get_xdata()
+    marks = demo.figure.axes[0].lines[0].get_xdata()
     assert list(marks) == [-256, 0, 256]  # both neighbours, although outside the RF
+    title = demo.figure.axes[0].get_title()
+    assert (
+        "strided, 8 3x3 convolutions: RF 511 (the others: plain 17, pooled 766, dilated 511)"
+        in title
+    )
     text = demo.text.value
     assert "<b>1</b> output unit per axis" in text and "one every 256 input pixels" in text
     demo.set(kind="plain", depth=1)
@@ -316,7 +321,7 @@ def test_comparison_ticks_are_integers_at_every_corner():
     for kind in df.STACKS:
         for depth in (1, 8):
             demo.set(kind=kind, depth=depth, input_size=32)
-            right = demo.figure.axes[1]
+            right = demo.figure.axes[0]
             assert _ticks_are_integers(right), (kind, depth, right.get_xticks(), right.get_yticks())
 
 
@@ -324,7 +329,7 @@ def test_comparison_never_draws_merging_neighbour_markers():
     demo = dd.stack_comparison()
     for depth in range(1, 9):
         demo.set(kind="dilated", depth=depth)
-        right = demo.figure.axes[1]
+        right = demo.figure.axes[0]
         marks = right.lines[0].get_xdata()
         width_px = right.get_position().width * demo.figure.get_figwidth() * demo.figure.dpi
         lo, hi = right.get_xlim()
@@ -334,7 +339,7 @@ def test_comparison_never_draws_merging_neighbour_markers():
         else:  # one marker: the figure says why
             assert "too close to draw" in " ".join(t.get_text() for t in right.texts)
     demo.set(kind="dilated", depth=8)
-    assert list(demo.figure.axes[1].lines[0].get_xdata()) == [0]
+    assert list(demo.figure.axes[0].lines[0].get_xdata()) == [0]
 
 
 def test_explorer_draws_a_two_tap_field_as_two_bars():
@@ -356,9 +361,11 @@ def test_explorer_holes_are_one_bar_per_run_within_the_shown_window():
     bars = [c for c in right.collections if type(c).__name__ == "PolyCollection"]
     assert len(bars) == 1 and len(bars[0].get_paths()) == 8  # 129 offsets, reached every 16
     assert "centre 129 offsets shown" in right.get_title()
-    demo.set(depth=3, kernel=3, r1=1, r2=2, r3=5)  # no holes: no red bars, no legend
+    assert "missed per axis (red)" in right.get_title()
+    demo.set(depth=3, kernel=3, r1=1, r2=2, r3=5)  # no holes: no red bars, no "(red)"
     right = demo.figure.axes[1]
-    assert right.get_legend() is None
+    assert not [c for c in right.collections if type(c).__name__ == "PolyCollection"]
+    assert "(red)" not in right.get_title()
 
 
 def test_hole_runs_match_an_independent_count():
@@ -392,6 +399,12 @@ def test_gridding_figure_names_both_conditions():
     shared, fine = (ax.texts[0] for ax in fig.axes)
     assert "common factor 2" in shared.get_text() and shared.get_color() == df.COLORS["warn"]
     assert "factor" not in fine.get_text() and fine.get_color() == df.COLORS["ok"]
+
+
+def test_slide_reaches_every_unit_of_the_largest_output():
+    demo = dd.dilated_kernel_demo(input_size=16, kernel=1, dilation=1, padding=6)
+    result = demo.set(step=demo.controls["step"].max)
+    assert result.n_out == 28 and result.unit == (27, 27)
 
 
 def test_slide_says_one_weight():

@@ -44,6 +44,8 @@ from .figures import (
     stack_layers,
 )
 
+MAX_SLIDE_INPUT = 16  # sliders of the sliding kernel
+MAX_SLIDE_PADDING = 6
 MAX_DEPTH = 6  # rate sliders of the explorer
 MAX_RATE = 16
 MAP_WINDOW = 129  # larger coverage maps show their centre (one-pixel holes stay visible)
@@ -187,14 +189,20 @@ def describe_dilated_slide(r: DilatedSlide) -> str:
 def dilated_kernel_demo(
     input_size: int = 9, kernel: int = 3, dilation: int = 2, padding: int = 0
 ) -> LiveFigure:
-    """Sliders for a dilated kernel; move ``step`` to slide it over the input."""
+    """Sliders for a dilated kernel; move ``step`` to slide it over the input.
+
+    ``step`` reaches every output unit of the largest output the sliders allow
+    (a 1x1 kernel on 16 pixels with padding 6: 28x28 units); smaller outputs
+    wrap round.
+    """
+    largest = MAX_SLIDE_INPUT + 2 * MAX_SLIDE_PADDING  # 1x1 kernel, stride 1
     controls = {
-        "input_size": int_slider("input size", input_size, 3, 16),
+        "input_size": int_slider("input size", input_size, 3, MAX_SLIDE_INPUT),
         "kernel": int_slider("kernel k", kernel, 1, 5),
         "dilation": int_slider("dilation d", dilation, 1, 6),
-        "padding": int_slider("padding p", padding, 0, 6),
+        "padding": int_slider("padding p", padding, 0, MAX_SLIDE_PADDING),
         "stride": int_slider("stride s", 1, 1, 3),
-        "step": int_slider("window position", 0, 0, 63),
+        "step": int_slider("window position", 0, 0, largest * largest - 1),
     }
     return LiveFigure(
         controls, dilated_slide, draw_dilated_slide, describe=describe_dilated_slide,
@@ -293,18 +301,17 @@ def draw_explorer(fig: Figure, e: Explorer) -> None:
     band = 0.05 * top  # holes: a red band under the axis, one bar per run of holes
     runs = hole_runs(offsets, counts)
     if runs:
-        right.broken_barh(runs, (-band, band), facecolor=COLORS["warn"], label="hole (no path)")
-        right.legend(loc="upper right")
+        right.broken_barh(runs, (-band, band), facecolor=COLORS["warn"])
     right.set_ylim(-band, top)
     right.yaxis.set_major_formatter(EngFormatter(sep=""))  # 87M, not a 1e7 over the title
     right.set_xlim(offsets[0] - 1, offsets[-1] + 1)
     right.set_xlabel("input offset from the output unit (its row)")
     right.set_ylabel("paths")
+    missed = f"{e.grid.missed_offsets} offsets missed per axis"
+    if runs:  # a title, not a legend: one text less to draw at every update
+        missed += " (red)"
     shown = "" if len(offsets) == len(e.profile) else f"\n(centre {len(offsets)} offsets shown)"
-    right.set_title(
-        f"RF {e.grid.size} wide: {e.grid.missed_offsets} offsets missed per axis{shown}",
-        fontsize=10,
-    )
+    right.set_title(f"RF {e.grid.size} wide: {missed}{shown}", fontsize=10)
 
 
 def _centre_window(offsets: np.ndarray, counts: np.ndarray, window: int):
@@ -393,37 +400,35 @@ def compare_stacks(kind: str = "dilated", depth: int = 4, input_size: int = 128)
 
 
 def draw_comparison(fig: Figure, c: Comparison) -> None:
-    """Left: RF against depth for all four stacks. Right: this stack's coverage and unit spacing."""
-    left, right = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.15, wspace=0.3)
-    t = c.table
-    for kind in STACKS:
-        bold = kind == c.kind
-        left.plot(
-            t.depths, t.size[kind], marker="o", ms=3, color=STACK_COLORS[kind],
-            lw=3 if bold else 1.2, alpha=1 if bold else 0.6, label=kind,
-            ls="--" if kind == "dilated" else "-",
-        )  # fmt: skip
-    left.plot([c.depth], [c.rf.size], "o", color=COLORS["unit"], ms=8)
-    left.set_yscale("log", base=2)
-    left.set_yticks([4, 32, 256], ["4", "32", "256"])  # few ticks: each costs ~2 ms a redraw
-    left.minorticks_off()
-    left.set_xticks([1, 4, 8])
-    left.legend(loc="upper left", fontsize=8)
-    left.set_title("RF against the number of 3x3 convolutions", fontsize=10)
+    """This stack's coverage (paths per input offset) and where the neighbouring units sit.
+
+    One panel: the RF of all four stacks against depth is the static figure
+    just above the demo in the notebook, and a second panel would double the
+    cost of every update.  The title compares the four RFs at this depth.
+    """
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.15)
     offsets = np.arange(c.rf.start, c.rf.start + c.rf.size) - c.rf.center
-    draw_counts(right, offsets, c.profile, STACK_COLORS[c.kind])
+    draw_counts(ax, offsets, c.profile, STACK_COLORS[c.kind])
     reach = max(c.rf.size // 2, c.rf.jump)  # the nearest neighbours, even outside the RF
     top = float(c.profile.max()) * 1.15
-    _draw_neighbours(fig, right, c.rf.jump, reach, top)
-    right.set_ylim(0, top * 1.15)
-    right.set_xlim(-reach - 1, reach + 1)
-    right.set_xlabel("input offset from the unit's centre")
-    right.set_ylabel("paths")
-    right.set_title(f"{c.kind}: RF {c.rf.size}; next unit {c.rf.jump} px away (▼)", fontsize=10)
+    _draw_neighbours(fig, ax, c.rf.jump, reach, top)
+    ax.set_ylim(0, top * 1.15)
+    ax.set_xlim(-reach - 1, reach + 1)
+    ax.set_xlabel("input offset from the unit's centre")
+    ax.set_ylabel("paths")
+    others = ", ".join(
+        f"{kind} {c.table.size[kind][c.depth - 1]}" for kind in STACKS if kind != c.kind
+    )
+    convs = "convolution" if c.depth == 1 else "convolutions"
+    ax.set_title(
+        f"{c.kind}, {c.depth} 3x3 {convs}: RF {c.rf.size} (the others: {others})\n"
+        f"next unit {c.rf.jump} px away (▼)",
+        fontsize=10,
+    )
     if c.problem:
-        right.text(
-            0.5, 0.5, f"input {c.input_size} too small\nfor this depth", transform=right.transAxes,
+        ax.text(
+            0.5, 0.5, f"input {c.input_size} too small\nfor this depth", transform=ax.transAxes,
             ha="center", va="center", color=COLORS["warn"],
             bbox=dict(facecolor="white", edgecolor=COLORS["warn"]),
         )  # fmt: skip
@@ -472,5 +477,5 @@ def stack_comparison(kind: str = "dilated", depth: int = 4, input_size: int = 12
         "input_size": dropdown("input size", (32, 64, 128, 256), input_size),
     }
     return LiveFigure(
-        controls, compare_stacks, draw_comparison, describe=describe_comparison, figsize=(8, 3.6)
+        controls, compare_stacks, draw_comparison, describe=describe_comparison, figsize=(8, 3.4)
     )
