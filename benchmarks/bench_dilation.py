@@ -1,7 +1,11 @@
 """Notebook 03 (dilation): one slider update of each demo, and the coverage computation.
 
-A demo update is compute + redraw + PNG, as a learner sees it.  The
-explorer's worst case is six 7x7 layers at rate 16 (a 577x577 coverage map).
+A demo update is compute + redraw + PNG, as a learner sees it.  Each demo
+has a typical move and a ``_worst_`` one at its slowest setting, found by
+sweeping the corners of its sliders: the explorer's is six 7x7 layers at
+rate 16 (a 577x577 coverage map), the comparison's depth 8, the sliding
+kernel's a 16x16 input with padding 6 (a 28x28 output grid).  Budget: 100 ms
+median for a typical move, 250 ms for the slowest.
 """
 
 from moves import alternate
@@ -19,6 +23,12 @@ def bench_dilation_slide_update():
 def bench_dilation_slide_rate_update():
     """Change the dilation of the sliding kernel."""
     return alternate(dd.dilated_kernel_demo(), "dilation", 1, 3)
+
+
+def bench_dilation_slide_worst_update():
+    """Slide a 1x1 kernel over a 16x16 input with padding 6: the largest grids drawn."""
+    demo = dd.dilated_kernel_demo(input_size=16, kernel=1, dilation=1, padding=6)
+    return alternate(demo, "step", 3, 17)
 
 
 def bench_dilation_explorer_update():
@@ -44,6 +54,12 @@ def bench_dilation_comparison_kind_update():
     return alternate(dd.stack_comparison(), "kind", "pooled", "strided")
 
 
+def bench_dilation_comparison_worst_update():
+    """Switch between the strided and the pooled stack at depth 8 (RFs 511 and 766)."""
+    demo = dd.stack_comparison(depth=8, input_size=256)
+    return alternate(demo, "kind", "strided", "pooled")
+
+
 def bench_coverage_2d_worst():
     """The explorer's worst coverage map alone (577x577, six 7x7 layers)."""
     layers = [Layer((7, 7), dilation=16, padding=48)] * 6
@@ -57,10 +73,17 @@ def bench_coverage_context_module():
 
 
 def summarize(results: dict[str, float]) -> list[str]:
-    """Say whether every demo update stays under the 100 ms budget."""
+    """Say whether every demo update stays within budget (100 ms; 250 ms at the slowest setting)."""
     demos = [name for name in results if name.startswith("dilation_") and name.endswith("update")]
-    if not demos:
-        return []
-    slowest = max(demos, key=results.get)
-    verdict = "within" if results[slowest] < 100 else "OVER"
-    return [f"slowest dilation demo update: {slowest} {results[slowest]:.1f} ms ({verdict} 100 ms)"]
+    lines = []
+    for kind, budget in (("typical", 100), ("worst", 250)):
+        names = [n for n in demos if ("_worst_" in n) == (kind == "worst")]
+        if not names:
+            continue
+        slowest = max(names, key=results.get)
+        verdict = "within" if results[slowest] < budget else "OVER"
+        lines.append(
+            f"slowest {kind} dilation demo update: {slowest} {results[slowest]:.1f} ms "
+            f"({verdict} {budget} ms)"
+        )
+    return lines

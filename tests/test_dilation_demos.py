@@ -78,7 +78,8 @@ def test_explorer_numbers_match_coverage_and_the_engine():
 @pytest.mark.parametrize(
     ("rates", "phrase"),
     [
-        ((2, 2, 2), "never looks at the first layer"),
+        ((2, 2, 2), "share the factor 2"),
+        ((2, 2, 3), "never reads the first layer's rate"),
         ((1, 3, 1), "over-estimates"),
         ((2, 1, 6), "first layer is dilated"),
         ((1, 2, 5), "none found"),
@@ -212,7 +213,9 @@ def test_strided_and_dilated_units_have_the_same_paths():
 
 
 def test_exercise_answers_and_their_explanations():
-    assert rfl.check("03.dilated-stack-rf", 31)
+    assert rfl.check("03.dilated-stack-rf", 81) and not rfl.check("03.dilated-stack-rf", 31)
+    tripling = rfl.coverage([Layer(3, dilation=r) for r in (1, 3, 9, 27)])
+    assert tripling.shape == (81,) and (tripling == 1).all()  # "exactly one path" (explanation)
     assert rfl.check("03.wavenet-layers", 12) and not rfl.check("03.wavenet-layers", 11)
     for rates in [(1, 2, 4), (4, 1, 2), (1, 1, 5), (1, 3, 3)]:  # the explanation's claims
         assert rfl.check("03.cover-15", rates), rates
@@ -271,8 +274,13 @@ def test_explorer_large_counts_keep_the_title_clear():
 def test_comparison_shows_the_neighbours_and_speaks_plainly():
     demo = dd.stack_comparison()
     demo.set(kind="strided", depth=8, input_size=256)
-    marks = demo.figure.axes[1].lines[0].get_xdata()
+    marks = demo.figure.axes[0].lines[0].get_xdata()
     assert list(marks) == [-256, 0, 256]  # both neighbours, although outside the RF
+    title = demo.figure.axes[0].get_title()
+    assert (
+        "strided, 8 3x3 convolutions: RF 511 (the others: plain 17, pooled 766, dilated 511)"
+        in title
+    )
     text = demo.text.value
     assert "<b>1</b> output unit per axis" in text and "one every 256 input pixels" in text
     demo.set(kind="plain", depth=1)
@@ -298,3 +306,132 @@ def test_slide_that_does_not_fit_says_so_in_the_plot():
     assert demo.error is None and demo.result.problem
     said = " ".join(t.get_text() for t in demo.figure.axes[1].texts)
     assert "spans 25 px" in said and "only 3 px" in said
+
+
+# -- what the demos draw, at their extremes (issue 14) ------------------------------------
+
+
+def _ticks_are_integers(ax) -> bool:
+    ticks = [*ax.get_xticks(), *ax.get_yticks()]
+    return all(float(t).is_integer() for t in ticks)
+
+
+def test_comparison_ticks_are_integers_at_every_corner():
+    demo = dd.stack_comparison()
+    for kind in df.STACKS:
+        for depth in (1, 8):
+            demo.set(kind=kind, depth=depth, input_size=32)
+            right = demo.figure.axes[0]
+            assert _ticks_are_integers(right), (kind, depth, right.get_xticks(), right.get_yticks())
+
+
+def test_comparison_never_draws_merging_neighbour_markers():
+    demo = dd.stack_comparison()
+    for depth in range(1, 9):
+        demo.set(kind="dilated", depth=depth)
+        right = demo.figure.axes[0]
+        marks = right.lines[0].get_xdata()
+        width_px = right.get_position().width * demo.figure.get_figwidth() * demo.figure.dpi
+        lo, hi = right.get_xlim()
+        if len(marks) > 1:
+            spacing_px = width_px * (marks[1] - marks[0]) / (hi - lo)
+            assert spacing_px >= dd.MIN_MARKER_SPACING_PX, (depth, spacing_px)
+        else:  # one marker: the figure says why
+            assert "too close to draw" in " ".join(t.get_text() for t in right.texts)
+    demo.set(kind="dilated", depth=8)
+    assert list(demo.figure.axes[0].lines[0].get_xdata()) == [0]
+
+
+def test_explorer_draws_a_two_tap_field_as_two_bars():
+    demo = dd.dilation_explorer()
+    demo.set(depth=1, kernel=2, r1=1)
+    right = demo.figure.axes[1]
+    separators = [c for c in right.collections if c.get_segments()]
+    assert [seg[0][0] for c in separators for seg in c.get_segments()] == [0.5]
+    assert _ticks_are_integers(right)
+    left = demo.figure.axes[0]  # a 2x2 map with a border between its pixels
+    assert any(len(c.get_segments()) == 1 for c in left.collections)
+
+
+def test_explorer_holes_are_one_bar_per_run_within_the_shown_window():
+    demo = dd.dilation_explorer(depth=6, kernel=7, rates=(16,) * 6)
+    right = demo.figure.axes[1]
+    lo, hi = right.get_xlim()
+    assert hi - lo <= dd.MAP_WINDOW + 2  # the centre of the 577 offsets, like the map
+    bars = [c for c in right.collections if type(c).__name__ == "PolyCollection"]
+    assert len(bars) == 1 and len(bars[0].get_paths()) == 8  # 129 offsets, reached every 16
+    assert "centre 129 offsets shown" in right.get_title()
+    assert "missed per axis (red)" in right.get_title()
+    demo.set(depth=3, kernel=3, r1=1, r2=2, r3=5)  # no holes: no red bars, no "(red)"
+    right = demo.figure.axes[1]
+    assert not [c for c in right.collections if type(c).__name__ == "PolyCollection"]
+    assert "(red)" not in right.get_title()
+
+
+def test_hole_runs_match_an_independent_count():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        counts = rng.integers(0, 2, size=30)
+        offsets = np.arange(30) - 15
+        runs = df.hole_runs(offsets, counts)
+        covered = {int(round(start + 0.5 + i)) for start, width in runs for i in range(int(width))}
+        assert covered == {int(o) for o, n in zip(offsets, counts, strict=True) if n == 0}
+        assert all(a[0] + a[1] < b[0] for a, b in itertools.pairwise(runs))  # runs do not touch
+
+
+def test_draw_counts_keeps_the_end_bars_whole():
+    fig = Figure()
+    ax = fig.add_subplot()
+    df.draw_counts(ax, np.arange(-2, 3), np.array([1, 2, 3, 2, 1]), "orange")
+    (stairs,) = ax.patches
+    np.testing.assert_array_equal(stairs.get_data().edges, np.arange(-2.5, 3.0))
+
+
+def test_titles_write_rates_as_a_learner_does():
+    assert df.rates_text((1,)) == "1" and df.rates_text((1, 2, 9)) == "1, 2, 9"
+    demo = dd.dilation_explorer(depth=1, rates=(1,))
+    assert demo.figure.axes[0].get_title() == "rates 1 · kernel 3"
+
+
+def test_gridding_figure_names_both_conditions():
+    fig = Figure(figsize=(8, 3))
+    df.draw_gridding(fig, [df.gridding((2, 2, 2)), df.gridding((1, 2, 5))])
+    shared, fine = (ax.texts[0] for ax in fig.axes)
+    assert "common factor 2" in shared.get_text() and shared.get_color() == df.COLORS["warn"]
+    assert "factor" not in fine.get_text() and fine.get_color() == df.COLORS["ok"]
+
+
+def test_slide_reaches_every_unit_of_the_largest_output():
+    demo = dd.dilated_kernel_demo(input_size=16, kernel=1, dilation=1, padding=6)
+    result = demo.set(step=demo.controls["step"].max)
+    assert result.n_out == 28 and result.unit == (27, 27)
+
+
+def test_slide_says_one_weight():
+    demo = dd.dilated_kernel_demo()
+    demo.set(kernel=1)
+    assert "= 1 weight." in demo.text.value
+    demo.set(kernel=3)
+    assert "= 9 weights." in demo.text.value
+
+
+# -- the identities of section 5 -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [1, 2, 3, 4])
+def test_dilated_convolution_is_interleaved_ordinary_convolutions(rate):
+    for seed in range(3):
+        assert df.interleaving_difference(rate=rate, size=12 * rate, seed=seed) < 1e-12
+
+
+@pytest.mark.parametrize("depth", [1, 2, 4, 5])
+def test_strided_units_are_dilated_units(depth):
+    for seed in range(3):
+        assert df.strided_vs_dilated(depth=depth, size=2**depth * 8, seed=seed) < 1e-12
+
+
+def test_identity_checks_reject_sizes_that_do_not_divide():
+    with pytest.raises(ValueError, match="multiple of rate"):
+        df.interleaving_difference(rate=3, size=31)
+    with pytest.raises(ValueError, match="multiple of 2\\*\\*depth"):
+        df.strided_vs_dilated(depth=3, size=60)

@@ -15,13 +15,14 @@ dataclass; impossible settings come back with a ``problem`` explanation.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import EngFormatter, MaxNLocator
+from matplotlib.ticker import EngFormatter
 
 from ..._validate import as_int, one_of
 from ...coverage import coverage_map
@@ -34,21 +35,21 @@ from .figures import (
     STACKS,
     Gridding,
     Growth,
+    draw_counts,
     draw_coverage,
     gridding,
     growth,
+    hole_runs,
+    rates_text,
     stack_layers,
 )
 
+MAX_SLIDE_INPUT = 16  # sliders of the sliding kernel
+MAX_SLIDE_PADDING = 6
 MAX_DEPTH = 6  # rate sliders of the explorer
 MAX_RATE = 16
 MAP_WINDOW = 129  # larger coverage maps show their centre (one-pixel holes stay visible)
-
-
-def _few_ticks(ax) -> None:
-    """At most four or five ticks per axis: each tick costs about a millisecond per redraw."""
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.yaxis.set_major_locator(MaxNLocator(4))
+MIN_MARKER_SPACING_PX = 6  # closer "next unit" markers would merge into a bar
 
 
 def _warn(text: str) -> str:
@@ -177,9 +178,10 @@ def _grid_lines(ax, lo: int, hi: int) -> None:
 def describe_dilated_slide(r: DilatedSlide) -> str:
     if r.problem:
         return _warn(r.problem)
+    weights = "weight" if r.kernel == 1 else "weights"
     return (
         f"Effective kernel size {r.kernel} + ({r.kernel} − 1)·({r.dilation} − 1) = "
-        f"<b>{r.span}</b>, yet only {r.kernel}×{r.kernel} = {r.kernel**2} weights. "
+        f"<b>{r.span}</b>, yet only {r.kernel}×{r.kernel} = {r.kernel**2} {weights}. "
         f"Output side: {r.formula}. Showing output unit {r.unit}."
     )
 
@@ -187,14 +189,20 @@ def describe_dilated_slide(r: DilatedSlide) -> str:
 def dilated_kernel_demo(
     input_size: int = 9, kernel: int = 3, dilation: int = 2, padding: int = 0
 ) -> LiveFigure:
-    """Sliders for a dilated kernel; move ``step`` to slide it over the input."""
+    """Sliders for a dilated kernel; move ``step`` to slide it over the input.
+
+    ``step`` reaches every output unit of the largest output the sliders allow
+    (a 1x1 kernel on 16 pixels with padding 6: 28x28 units); smaller outputs
+    wrap round.
+    """
+    largest = MAX_SLIDE_INPUT + 2 * MAX_SLIDE_PADDING  # 1x1 kernel, stride 1
     controls = {
-        "input_size": int_slider("input size", input_size, 3, 16),
+        "input_size": int_slider("input size", input_size, 3, MAX_SLIDE_INPUT),
         "kernel": int_slider("kernel k", kernel, 1, 5),
         "dilation": int_slider("dilation d", dilation, 1, 6),
-        "padding": int_slider("padding p", padding, 0, 6),
+        "padding": int_slider("padding p", padding, 0, MAX_SLIDE_PADDING),
         "stride": int_slider("stride s", 1, 1, 3),
-        "step": int_slider("window position", 0, 0, 63),
+        "step": int_slider("window position", 0, 0, largest * largest - 1),
     }
     return LiveFigure(
         controls, dilated_slide, draw_dilated_slide, describe=describe_dilated_slide,
@@ -255,18 +263,26 @@ def _compare(grid: Gridding, holes: int) -> str:
         return f"{said}: no gridding predicted, none found."
     if not rule.ok and holes:
         return f"{said}: gridding predicted, and found."
+    factor = math.gcd(*grid.rates)
+    if rule.ok and factor > 1:
+        return (
+            f"{said}, yet the map has holes: the rates share the factor {factor}, which "
+            "Wang et al.'s second condition (no common factor) forbids."
+        )
     if rule.ok and grid.rates[0] > 1:
         return (
-            f"{said} says no gridding, but the map has holes: the rule never looks at the first "
-            f"layer (rate r₁ = {grid.rates[0]}); it assumes r₁ = 1."
+            f"{said}, yet the map has holes: the M₂ test never reads the first layer's rate "
+            f"(r₁ = {grid.rates[0]}). Section 6 of the notebook shows why."
+        )
+    if rule.ok and grid.kernel != 3:
+        return (
+            f"{said}, yet the map has holes: the rule's recursion is written for 3-tap kernels "
+            f"(taps at −r, 0, r), and a {grid.kernel}-tap kernel does not fit it."
         )
     if rule.ok:
-        return (
-            f"{said} says no gridding, but the map has holes: the rule's recursion is written "
-            f"for 3-tap kernels (taps at −r, 0, r), and a {grid.kernel}-tap kernel does not fit it."
-        )
+        return f"{said}, yet the map has holes: the single number M₂ misses a gap here."
     why = (
-        "the first layer is dilated (r₁ > 1), which the rule does not model"
+        "the first layer is dilated (r₁ > 1), and the M₂ test does not read its rate"
         if grid.rates[0] > 1
         else "its single number M over-estimates the real gaps here"
     )
@@ -276,25 +292,34 @@ def _compare(grid: Gridding, holes: int) -> str:
 def draw_explorer(fig: Figure, e: Explorer) -> None:
     """Left: the coverage map in its RF box. Right: the counts along the centre row."""
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
-    fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.2, wspace=0.25)
-    draw_coverage(left, e.grid, title=f"rates {e.rates}, kernel {e.kernel}", window=MAP_WINDOW)
-    offsets = e.grid.offsets
-    covered = e.profile > 0
-    right.fill_between(offsets, e.profile.astype(float), step="mid", color=COLORS["rf"], lw=0)
-    if (~covered).any():
-        right.plot(
-            offsets[~covered], np.zeros((~covered).sum()), "|", color=COLORS["warn"], ms=8,
-            label="hole (no path)", clip_on=False,
-        )  # fmt: skip
-        right.legend(loc="upper right")
-    right.set_ylim(0, float(e.profile.max()) * 1.25)
-    _few_ticks(right)
-    right.yaxis.set_major_locator(MaxNLocator(4, integer=True))
+    fig.subplots_adjust(left=0.03, right=0.97, top=0.86, bottom=0.2, wspace=0.25)
+    title = f"rates {rates_text(e.rates)} · kernel {e.kernel}"
+    draw_coverage(left, e.grid, title=title, window=MAP_WINDOW)
+    offsets, counts = _centre_window(e.grid.offsets, e.profile, MAP_WINDOW)
+    draw_counts(right, offsets, counts, COLORS["rf"])
+    top = float(counts.max()) * 1.25
+    band = 0.05 * top  # holes: a red band under the axis, one bar per run of holes
+    runs = hole_runs(offsets, counts)
+    if runs:
+        right.broken_barh(runs, (-band, band), facecolor=COLORS["warn"])
+    right.set_ylim(-band, top)
     right.yaxis.set_major_formatter(EngFormatter(sep=""))  # 87M, not a 1e7 over the title
     right.set_xlim(offsets[0] - 1, offsets[-1] + 1)
     right.set_xlabel("input offset from the output unit (its row)")
     right.set_ylabel("paths")
-    right.set_title(f"RF {e.grid.size} wide: {e.grid.missed_offsets} offsets missed per axis")
+    missed = f"{e.grid.missed_offsets} offsets missed per axis"
+    if runs:  # a title, not a legend: one text less to draw at every update
+        missed += " (red)"
+    shown = "" if len(offsets) == len(e.profile) else f"\n(centre {len(offsets)} offsets shown)"
+    right.set_title(f"RF {e.grid.size} wide: {missed}{shown}", fontsize=10)
+
+
+def _centre_window(offsets: np.ndarray, counts: np.ndarray, window: int):
+    """The ``window`` offsets around offset 0 (all of them when there are fewer)."""
+    if len(offsets) <= window:
+        return offsets, counts
+    first = max(-int(offsets[0]) - window // 2, 0)
+    return offsets[first : first + window], counts[first : first + window]
 
 
 def describe_explorer(e: Explorer) -> str:
@@ -375,46 +400,58 @@ def compare_stacks(kind: str = "dilated", depth: int = 4, input_size: int = 128)
 
 
 def draw_comparison(fig: Figure, c: Comparison) -> None:
-    """Left: RF against depth for all four stacks. Right: this stack's coverage and unit spacing."""
-    left, right = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.15, wspace=0.3)
-    t = c.table
-    for kind in STACKS:
-        bold = kind == c.kind
-        left.plot(
-            t.depths, t.size[kind], marker="o", ms=3, color=STACK_COLORS[kind],
-            lw=3 if bold else 1.2, alpha=1 if bold else 0.6, label=kind,
-            ls="--" if kind == "dilated" else "-",
-        )  # fmt: skip
-    left.plot([c.depth], [c.rf.size], "o", color=COLORS["unit"], ms=8)
-    left.set_yscale("log", base=2)
-    left.set_yticks([4, 16, 64, 256, 1024], ["4", "16", "64", "256", "1024"])
-    left.minorticks_off()
-    left.set_xticks([1, 2, 4, 6, 8])
-    left.set_xlabel("number of 3x3 convolutions")
-    left.set_ylabel("receptive field")
-    left.legend(loc="upper left", fontsize=8)
-    left.set_title("RF against depth")
+    """This stack's coverage (paths per input offset) and where the neighbouring units sit.
+
+    One panel: the RF of all four stacks against depth is the static figure
+    just above the demo in the notebook, and a second panel would double the
+    cost of every update.  The title compares the four RFs at this depth.
+    """
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.15)
     offsets = np.arange(c.rf.start, c.rf.start + c.rf.size) - c.rf.center
-    right.fill_between(
-        offsets, c.profile.astype(float), step="mid", color=STACK_COLORS[c.kind], alpha=0.8
-    )
+    draw_counts(ax, offsets, c.profile, STACK_COLORS[c.kind])
     reach = max(c.rf.size // 2, c.rf.jump)  # the nearest neighbours, even outside the RF
-    neighbours = np.arange(-(reach // c.rf.jump), reach // c.rf.jump + 1) * c.rf.jump
     top = float(c.profile.max()) * 1.15
-    right.plot(neighbours, [top] * len(neighbours), "v", color=COLORS["unit"], ms=4)
-    right.set_ylim(0, top * 1.15)
-    right.set_xlim(-reach - 1, reach + 1)
-    _few_ticks(right)
-    right.set_xlabel("input offset from the unit's centre")
-    right.set_ylabel("paths")
-    right.set_title(f"{c.kind}: RF {c.rf.size}; next unit {c.rf.jump} px away (▼)", fontsize=10)
+    _draw_neighbours(fig, ax, c.rf.jump, reach, top)
+    ax.set_ylim(0, top * 1.15)
+    ax.set_xlim(-reach - 1, reach + 1)
+    ax.set_xlabel("input offset from the unit's centre")
+    ax.set_ylabel("paths")
+    others = ", ".join(
+        f"{kind} {c.table.size[kind][c.depth - 1]}" for kind in STACKS if kind != c.kind
+    )
+    convs = "convolution" if c.depth == 1 else "convolutions"
+    ax.set_title(
+        f"{c.kind}, {c.depth} 3x3 {convs}: RF {c.rf.size} (the others: {others})\n"
+        f"next unit {c.rf.jump} px away (▼)",
+        fontsize=10,
+    )
     if c.problem:
-        right.text(
-            0.5, 0.5, f"input {c.input_size} too small\nfor this depth", transform=right.transAxes,
+        ax.text(
+            0.5, 0.5, f"input {c.input_size} too small\nfor this depth", transform=ax.transAxes,
             ha="center", va="center", color=COLORS["warn"],
             bbox=dict(facecolor="white", edgecolor=COLORS["warn"]),
         )  # fmt: skip
+
+
+def _draw_neighbours(fig: Figure, ax, jump: int, reach: int, height: float) -> None:
+    """A ▼ over every output unit within ``reach``, or over this one alone if they would merge.
+
+    At depth 8 the dilated stack has 511 units inside its field, one pixel
+    apart: drawn one by one they would fuse into a bar.
+    """
+    neighbours = np.arange(-(reach // jump), reach // jump + 1) * jump
+    axes_px = ax.get_position().width * fig.get_figwidth() * fig.dpi
+    spacing_px = axes_px * jump / (2 * reach + 2)
+    if spacing_px >= MIN_MARKER_SPACING_PX:
+        ax.plot(neighbours, [height] * len(neighbours), "v", color=COLORS["unit"], ms=4)
+        return
+    ax.plot([0], [height], "v", color=COLORS["unit"], ms=4)
+    ax.annotate(
+        f"next units every {jump} px:\ntoo close to draw each",
+        (0, height), xytext=(8, 0), textcoords="offset points", va="center", fontsize=8,
+        color=COLORS["unit"],
+    )  # fmt: skip
 
 
 def describe_comparison(c: Comparison) -> str:
@@ -440,5 +477,5 @@ def stack_comparison(kind: str = "dilated", depth: int = 4, input_size: int = 12
         "input_size": dropdown("input size", (32, 64, 128, 256), input_size),
     }
     return LiveFigure(
-        controls, compare_stacks, draw_comparison, describe=describe_comparison, figsize=(8, 3.6)
+        controls, compare_stacks, draw_comparison, describe=describe_comparison, figsize=(8, 3.4)
     )

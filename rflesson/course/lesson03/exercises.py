@@ -9,6 +9,9 @@ from ...layers import Layer
 from ...rf import receptive_field
 from ..check import exercise
 
+#: The rates of exercise 03.dilated-stack-rf: each three times the last.
+TRIPLING_RATES = (1, 3, 9, 27)
+
 #: The rate lists offered in exercise 03.which-grid.
 GRID_CHOICES = ((1, 2, 4), (2, 4, 6), (1, 4, 8), (1, 3, 9))
 
@@ -25,10 +28,11 @@ def _grids(rates) -> bool:
     "03.dilated-stack-rf",
     hint="A 3x3 kernel at rate d spans 2d + 1 pixels, so at stride 1 it adds 2d to the RF "
     "of the layers below it. Start from one pixel and add each layer's share.",
-    explain="1 + 2·(1 + 2 + 4 + 8) = 31: four layers, 36 weights per channel pair, a 31x31 field.",
+    explain="1 + 2·(1 + 3 + 9 + 27) = 81 = 3⁴: each layer triples the field. Each of the 81 "
+    "offsets is reached by exactly one path (exercise 4.2 comes back to these rates).",
 )
 def _dilated_stack_rf():
-    return receptive_field(_stack((1, 2, 4, 8))).size
+    return receptive_field(_stack(TRIPLING_RATES)).size
 
 
 class CoversWithoutHoles:
