@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -109,7 +110,7 @@ def _cells(xs: list[int], y: float, **style) -> PatchCollection:
     return PatchCollection([Rectangle((x, y), 1, 1) for x in xs], **style)
 
 
-def _bottom(fig: Figure, ax, frame: Frame, needed: float, top: float) -> float:
+def _bottom(fig: Figure, ax: Axes, frame: Frame, needed: float, top: float) -> float:
     """Lower y limit: square pixels when everything fits, squeezed rows when it does not."""
     width_in, height_in = fig.get_size_inches()
     box = ax.get_position()
@@ -149,6 +150,7 @@ def draw_sliding_window(fig: Figure, window: SlidingWindow, frame: Frame | None 
     ax.set_xlim(frame.left, frame.right)
     bottom = _bottom(fig, ax, frame, needed=top + 1.2 + _ROW_PITCH * rows, top=top)
     ax.set_ylim(bottom, top)
+    # Screen pixels between two bars: label only as many rows as fit.
     row_px = _ROW_PITCH * ax.get_position().height * fig.get_size_inches()[1] * fig.dpi
     row_px /= top - bottom
     labelled = _labelled_rows(window.n_out, max(1, math.ceil(_MIN_LABEL_GAP_PX / row_px)))
@@ -169,11 +171,10 @@ def draw_sliding_window(fig: Figure, window: SlidingWindow, frame: Frame | None 
         ax.text(-p, -1.6, "the window does not fit", color=COLORS["warn"], va="top")
     title = window.formula if not window.problem else "No output: see the note above"
     ax.text(0.5, 1.0, title, transform=ax.transAxes, ha="center", va="bottom", fontsize=11)
-    ax.set_clip_on(False)
 
 
 def _labelled_rows(rows: int, every: int) -> set[int]:
-    """Rows that get an "out j" label: every ``every``-th one, and always the last.
+    """Rows that get an "out j" label: every ``every``-th one, and the last one if it fits.
 
     >>> sorted(_labelled_rows(24, 2))
     [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 23]

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ..._validate import as_float, as_int, one_of
 from ..style import COLORS
@@ -603,11 +604,13 @@ def draw_spot(fig: Figure, view: SpotView) -> None:
     curve.set_xlabel(f"{view.spot}-spot diameter (pixels)")
     curve.set_ylabel("response")
     curve.set_xlim(0, exp.diameters[-1])
+    curve.xaxis.set_major_locator(MaxNLocator(nbins=4))  # each tick costs a redraw
+    curve.yaxis.set_major_locator(MaxNLocator(nbins=3))
     if view.problem:
         reach = "" if view.surround_strength <= 1 else f" up to {exp.diameters[-1]:g} px"
         title, colour = f"no {view.spot} spot{reach} excites this cell", COLORS["warn"]
     elif not math.isfinite(view.best_diameter):
-        title, colour = "no best size: the curve never falls", "k"
+        title, colour = "no best size: a bigger spot is never worse", "k"
     else:  # the title doubles as the legend of the dashed line
         title = (
             f"best spot {view.best_diameter:.2f} px; centre (dashed) {view.centre_diameter:.2f} px"
@@ -744,10 +747,13 @@ def draw_orientation(fig: Figure, view: OrientationView) -> None:
         lw=2,
     )
     ax.plot(view.stimulus, view.response, "o", color=COLORS["unit"], ms=8, clip_on=False)
-    ax.axvline(t.preferred, color=COLORS["rf"], ls="--", lw=1)
+    for peak in (t.preferred, t.preferred + 180.0):  # 0° and 180° are the same orientation
+        if peak <= 180.0:
+            ax.axvline(peak, color=COLORS["rf"], ls="--", lw=1)
     ax.set_xlabel("grating orientation (degrees)")
     ax.set_ylabel("peak response")
     ax.set_xticks(range(0, 181, 45))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=3))  # each tick costs a redraw
     ax.set_xlim(0, 180)
     if view.problem:
         title, colour = "hardly tuned: see the note", COLORS["warn"]
