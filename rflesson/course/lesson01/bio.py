@@ -116,8 +116,8 @@ def dog_kernel(
     light gives no response at all.  An ``"off"`` cell is the negative of an
     ``"on"`` cell.
 
-    >>> round(float(dog_kernel().sum()), 6)
-    0.0
+    >>> abs(float(dog_kernel().sum())) < 1e-6
+    True
     """
     centre_sigma = as_float("centre_sigma", centre_sigma, minimum=0.3)
     surround_ratio = as_float("surround_ratio", surround_ratio, minimum=1.01)
@@ -216,7 +216,7 @@ def apply_kernel(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     mirrored at its borders so that the output has the image's shape and the
     border shows no artificial edge.
 
-    >>> apply_kernel(np.ones((5, 5)), np.ones((3, 3)))[2, 2]
+    >>> float(apply_kernel(np.ones((5, 5)), np.ones((3, 3)))[2, 2])
     9.0
     """
     img = _as_2d("image", image)
