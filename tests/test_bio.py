@@ -235,10 +235,12 @@ def test_stacked_support_equals_the_gradient_region_of_two_conv_layers(k1, k2):
 def test_published_sizes_grow_along_the_hierarchy_and_with_eccentricity():
     areas = [a.area for a in rfl.VENTRAL_STREAM]
     assert areas == ["V1", "V2", "V4", "IT"]
-    typical = [a.typical_deg for a in rfl.VENTRAL_STREAM]
-    assert all(lo < hi for lo, hi in typical)
-    assert all(a[0] < b[0] and a[1] < b[1] for a, b in zip(typical[:-1], typical[1:], strict=True))
-    assert rfl.RGC_CENTRE_RADIUS_DEG[1] * 2 < typical[0][1]
+    retinotopic = [a.typical_deg for a in rfl.VENTRAL_STREAM if a.slope is not None]
+    assert all(lo < hi for lo, hi in retinotopic)
+    assert all(
+        a[0] < b[0] and a[1] < b[1] for a, b in zip(retinotopic[:-1], retinotopic[1:], strict=True)
+    )
+    assert rfl.RGC_CENTRE_RADIUS_DEG[1] * 2 < retinotopic[0][1]
     assert all(a.source for a in rfl.VENTRAL_STREAM)
     for area in ("V1", "V2", "V4"):
         assert rfl.rf_diameter_deg(area, 10) > rfl.rf_diameter_deg(area, 2)
@@ -247,6 +249,28 @@ def test_published_sizes_grow_along_the_hierarchy_and_with_eccentricity():
     )
     with pytest.raises(ValueError, match="area"):
         rfl.area_rf("MT")
+
+
+def test_it_has_only_the_lower_bound_its_source_gives():
+    # Gross et al. (1969): "greater than 10 by 10 degrees"; no source for an upper end.
+    it = rfl.area_rf("IT")
+    assert it.slope is None and it.typical_deg == (10.0, None)
+    assert it.size_text == "over 10°" and rfl.area_rf("V2").size_text == "1.5-3°"
+    assert it.typical_deg[0] > rfl.area_rf("V4").typical_deg[1]
+    with pytest.raises(ValueError, match="retinotopic"):
+        rfl.rf_diameter_deg("IT", 5)
+
+
+def test_the_hierarchy_figure_draws_it_open_ended():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.6))
+    rfl.draw_hierarchy(fig)
+    left, right = fig.axes
+    texts = [t.get_text() for ax in (left, right) for t in ax.texts]
+    assert any("over 10°" in t for t in texts) and not any("30" in t for t in texts)
+    it_bar = right.patches[-1]  # the IT bar reaches the top of the axes: no upper end
+    assert it_bar.get_y() == 10.0 and it_bar.get_y() + it_bar.get_height() == right.get_ylim()[1]
 
 
 @pytest.mark.parametrize("area", ["V1", "V2", "V4"])
@@ -305,6 +329,34 @@ def test_explorer_response_is_the_convolution_at_that_position():
     assert outside.problem and (outside.row, outside.col) == (0, 127)
 
 
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+def test_explorer_response_map_is_apply_kernel(sigma):
+    # The explorer computes its map by FFT for speed; it must be the same convolution.
+    image = rfl.sample_image()
+    for polarity in ("on", "off"):
+        kernel = rfl.dog_kernel(sigma, bio_demos.EXPLORER_SURROUND_RATIO, polarity=polarity)
+        expected = rfl.apply_kernel(image, kernel)
+        assert np.allclose(bio_demos._response_map(sigma, polarity), expected, atol=1e-5)
+
+
+def test_explorer_position_marker_is_whole_at_every_corner():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    demo = rfl.neuron_explorer()
+    h, w = rfl.sample_image().shape
+    for col, row in [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)]:
+        demo.set(col=col, row=row, centre_sigma=3.0)
+        renderer = FigureCanvasAgg(demo.figure).get_renderer()
+        marker = next(line for line in demo.figure.axes[0].lines if line.get_marker() == "o")
+        box = marker.get_window_extent(renderer)
+        figure = demo.figure.bbox
+        assert figure.x0 <= box.x0 and box.x1 <= figure.x1, (col, row)
+        assert figure.y0 <= box.y0 and box.y1 <= figure.y1, (col, row)
+        assert "mirrored" in demo.text.value  # a 91 px field at a corner reaches past the edge
+    demo.set(col=64, row=75, centre_sigma=0.5)
+    assert "mirrored" not in demo.text.value
+
+
 def test_spot_demo_reports_the_peak_and_dark_spots_for_off_cells():
     demo = rfl.spot_size_demo()
     view = demo.set(centre_sigma=2.0, surround_ratio=6.0, surround_strength=1.0)
@@ -323,11 +375,60 @@ def test_spot_demo_without_surround_has_no_best_spot():
     view = demo.set(surround_strength=0.0, polarity="on", spot="light")
     assert view.problem is None and math.isinf(view.best_diameter)
     assert np.all(np.diff(view.experiment.responses) >= -1e-6)  # never falls
-    assert "no best size" in demo.text.value and demo.error is None
+    assert "No best size" in demo.text.value and demo.error is None
     # the typical real surround (Croner & Kaplan 1995) still gives a peak at the centre
     real = demo.set(surround_strength=bio.RGC_SURROUND_STRENGTH)
     centre = rfl.dog_centre_diameter(2.0, 6.0, bio.RGC_SURROUND_STRENGTH)
     assert real.best_diameter == pytest.approx(centre, abs=0.5)
+
+
+def test_spot_demo_with_a_strong_surround_has_no_best_dark_spot():
+    # b = 1.2: the surround outweighs the centre, so a dark spot on an ON cell
+    # drives it harder the bigger it is.  The old demo called the slider's end
+    # (60 px) or the kernel's corner the "best spot".
+    demo = rfl.spot_size_demo()
+    view = demo.set(centre_sigma=1.0, surround_ratio=2.0, surround_strength=1.2, spot="dark")
+    assert view.problem is None and math.isinf(view.best_diameter)
+    assert "No best size" in demo.text.value and "outweighs" in demo.text.value
+    # a cell so wide that no dark spot within the slider's reach excites it
+    wide = demo.set(centre_sigma=4.0, surround_ratio=8.0, spot="dark")
+    assert wide.problem and "up to 60 px" in wide.problem and "never" not in wide.problem
+    # light spots on the same cell still have a best size, at the centre's edge
+    light = demo.set(spot="light")
+    assert light.best_diameter == pytest.approx(light.centre_diameter, abs=0.5)
+
+
+def test_spot_demo_shows_no_negative_zero_and_keeps_its_marker_whole():
+    demo = rfl.spot_size_demo()
+    for spot in ("light", "dark"):
+        demo.set(diameter=0.0, spot=spot, polarity="on")
+        assert "-0.0000" not in demo.text.value
+    demo.set(diameter=60.0)  # the marker sits on the right edge of the curve's axes
+    curve = demo.figure.axes[-1]
+    marker = next(line for line in curve.lines if line.get_marker() == "o")
+    assert not marker.get_clip_on()
+
+
+def test_spot_experiment_on_the_reachable_crop_matches_a_brute_force_disk():
+    # Independent route: draw each spot as a sub-pixel disk on the whole kernel.
+    kernel = rfl.dog_kernel(4.0, 8.0, balance=1.2).astype(np.float64)  # 193 x 193 px
+    size, sub = kernel.shape[0], 4
+    offsets = (np.arange(size * sub) + 0.5) / sub - size / 2
+    radius = np.hypot(offsets[:, None], offsets[None, :])
+    weights = np.repeat(np.repeat(kernel, sub, axis=0), sub, axis=1) / sub**2
+    diameters = [0.0, 3.0, 11.5, 23.0, 41.25, 60.0]
+    expected = [float(weights[radius <= d / 2].sum()) for d in diameters]
+    experiment = rfl.spot_experiment(kernel, diameters)
+    assert np.allclose(experiment.responses, expected, atol=1e-9)
+    assert experiment.full_field == pytest.approx(kernel.sum())  # the whole kernel, not the crop
+    assert bio._reachable(kernel, 30.0).shape == (63, 63)
+
+
+def test_tuning_curve_equals_one_grating_response_per_orientation():
+    kernel = rfl.gabor_kernel(30, wavelength=8.0, sigma=5.0)
+    tuning = rfl.orientation_tuning(kernel, wavelength=8.0, step=2.5)
+    one_by_one = [bio.grating_response(kernel, t, 8.0) for t in tuning.orientations]
+    assert np.allclose(tuning.responses, one_by_one, rtol=1e-12, atol=1e-12)
 
 
 def test_orientation_demo_peaks_at_the_preferred_orientation():
@@ -337,6 +438,31 @@ def test_orientation_demo_peaks_at_the_preferred_orientation():
     assert at_best > 10 * away
     assert demo.result.tuning.preferred == pytest.approx(60.0, abs=2)
     assert bio_demos.orientation_response(sigma=1.0).problem is not None
+
+
+def test_orientation_demo_names_the_preferred_orientation_the_slider_shows():
+    # Tuning sampled every 2° said "cell prefers 164°" for a 165° cell (also 15 -> 16,
+    # 45 -> 44, 75 -> 74).  Every slider value must now read back as itself.
+    demo = rfl.orientation_demo()
+    preferred_values = np.arange(0.0, 165.0 + 1e-9, demo.controls["preferred"].step)
+    for sigma in (1.0, 4.0, 8.0):
+        for preferred in preferred_values:
+            view = demo.set(preferred=float(preferred), sigma=sigma)
+            assert view.tuning.preferred == preferred, (sigma, preferred)
+            assert f"cell prefers {preferred:g}°" in demo.text.value
+
+
+def test_orientation_demo_marker_sits_on_the_tuning_curve_at_every_grating():
+    demo = rfl.orientation_demo(preferred=165.0)
+    curve_x = np.append(demo.result.tuning.orientations, 180.0)
+    curve_y = np.append(demo.result.tuning.responses, demo.result.tuning.responses[0])
+    for stimulus in np.arange(0.0, 180.0 + 1e-9, demo.controls["stimulus"].step):
+        view = demo.set(stimulus=float(stimulus))
+        on_curve = np.interp(stimulus, curve_x, curve_y)
+        assert view.response == pytest.approx(on_curve, rel=1e-6, abs=1e-9), stimulus
+    ax = demo.figure.axes[-1]
+    drawn = ax.lines[0].get_xdata()
+    assert drawn[0] == 0 and drawn[-1] == 180  # the curve is closed at 180°
 
 
 @pytest.mark.parametrize("sigma", [3.0, 4.0, 8.0])  # below 3 px the formula is rough
@@ -361,3 +487,19 @@ def test_exercises_of_notebook_01_accept_the_right_answers_only():
         expected = EXERCISES[exercise_id].expected()
         assert check(exercise_id, expected).correct
         assert not check(exercise_id, "certainly wrong").correct
+
+
+def test_exercises_of_notebook_01_ask_about_settings_it_has_not_shown():
+    from rflesson.course.check import EXERCISES
+    from rflesson.course.lesson01 import exercises as nb01
+
+    # The mystery cell is none of the four example cells (0, 45, 90, 135 degrees).
+    assert EXERCISES["01.mystery-orientation"].expected() not in (0, 45, 90, 135)
+    # Its answer is the orientation the cell was built with, read from its response.
+    assert EXERCISES["01.mystery-orientation"].expected() == nb01._MYSTERY_ORIENTATION
+    # Two layers: not the 3x3 stacks the notebook prints, and k1 + k2 - 1.
+    assert EXERCISES["01.two-layer-rf"].expected() == sum(nb01.TWO_LAYERS) - 1 == 11
+    # The big light spot really reaches into the surround: the answer rests on b < 1.
+    sigma, ratio, strength = nb01._BIG_SPOT_CELL
+    assert nb01._BIG_SPOT_DIAMETER > 2 * sigma * ratio and strength < 1
+    assert EXERCISES["01.off-light-spot"].expected() == "decrease"

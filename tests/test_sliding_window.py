@@ -89,3 +89,50 @@ def test_moving_one_slider_redraws():
     before = demo.image.value
     demo.controls["stride"].value = 1
     assert demo.result.n_out == 7 and demo.image.value != before
+
+
+def test_sentences_agree_in_number():
+    one = rfl.sliding_window(1, kernel=1, stride=5, padding=4)
+    assert one.never_seen == (0,)
+    assert "Input pixel 0 (red outline) is never seen" in describe_sliding_window(one)
+    many = rfl.sliding_window(16, kernel=9, stride=5)
+    assert "Input pixels 14, 15 (red outline) are never seen" in describe_sliding_window(many)
+    tiny = rfl.sliding_window(1, kernel=9)
+    assert "(1 + 2·0 = 1 pixel)" in tiny.problem
+    assert "(2 + 2·0 = 2 pixels)" in rfl.sliding_window(2, kernel=9).problem
+    lone_grey = rfl.sliding_window(2, kernel=1, stride=2, padding=1)
+    assert lone_grey.padding_only == (0,)
+    assert "The grey window sees only padding." in describe_sliding_window(lone_grey)
+
+
+def _overlaps(boxes) -> list[tuple[int, int]]:
+    return [
+        (a, b)
+        for a in range(len(boxes))
+        for b in range(a + 1, len(boxes))
+        if boxes[a].overlaps(boxes[b])
+    ]
+
+
+def test_demo_keeps_one_frame_and_readable_labels_at_every_extreme():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    demo = rfl.output_size_demo()
+    ranges = {name: (c.min, c.max) for name, c in demo.controls.items()}
+    frames = set()
+    for values in itertools.product(*ranges.values()):
+        demo.set(**dict(zip(ranges, values, strict=True)))
+        ax = demo.figure.axes[0]
+        frames.add(ax.get_xlim())
+        renderer = FigureCanvasAgg(demo.figure).get_renderer()
+        texts = [t for t in ax.texts if t.get_text().startswith("out ")]
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        assert not _overlaps(boxes), (values, [t.get_text() for t in texts])
+        if demo.result.n_out:
+            assert texts[0].get_text() == "out 0"
+            assert texts[-1].get_text() == f"out {demo.result.n_out - 1}"
+        numbers = [t for t in ax.texts if t.get_text().lstrip("-").isdigit()]
+        number_boxes = [t.get_window_extent(renderer) for t in numbers]
+        assert not _overlaps(number_boxes), values
+        assert all(demo.figure.bbox.contains(b.x0, b.y0) for b in boxes + number_boxes)
+    assert len(frames) == 1  # pixels keep their place and size while a slider moves

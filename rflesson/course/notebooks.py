@@ -5,6 +5,22 @@ tests::
 
     python -m rflesson.course execute notebooks/*.ipynb
     python -m rflesson.course student notebooks student
+
+A student copy differs from the course's own notebook in three ways:
+
+* every code cell tagged ``solution`` becomes a stub (``answer = ...  # ✏️ your answer``);
+* every output is cleared;
+* a markdown cell may carry sentences written for the student edition.  Its
+  metadata holds pairs of (text in the course's notebook, text in the student
+  copy)::
+
+      "metadata": {"student_edition": {"replace": [
+          ["In this copy the answers are already filled in.",
+           "In your copy the answer cells are blank."]
+      ]}}
+
+  Each first text must occur exactly once in the cell, or the copy is not
+  made: an edit of the sentence that forgets its student twin fails loudly.
 """
 
 from __future__ import annotations
@@ -14,6 +30,8 @@ from pathlib import Path
 
 SOLUTION_TAG = "solution"
 STUB_MARK = "# ✏️ your answer"
+#: Markdown-cell metadata key holding the student edition's replacements.
+STUDENT_EDITION_KEY = "student_edition"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -59,12 +77,32 @@ def solution_stub(source: str) -> str:
     return "\n".join(comments + [f"{name} = ...  {STUB_MARK}" for name in names])
 
 
+def student_markdown(source: str, edition: dict) -> str:
+    """The student edition of a markdown cell: apply its ``replace`` pairs.
+
+    >>> student_markdown("The answers are filled in.", {"replace": [["filled in", "blank"]]})
+    'The answers are blank.'
+    """
+    for old, new in edition.get("replace", []):
+        count = source.count(old)
+        if count != 1:
+            raise ValueError(
+                f"a student-edition replacement must match its cell exactly once, "
+                f"found {count} times: {old!r}"
+            )
+        source = source.replace(old, new)
+    return source
+
+
 def student_copy(notebook):
-    """A learner's copy: solution cells become stubs and every output is cleared."""
+    """A learner's copy: solutions become stubs, student-edition text replaces the
+    course's, and every output is cleared."""
     import nbformat
 
     copy = nbformat.from_dict(notebook)
     for cell in copy.cells:
+        if cell.cell_type == "markdown" and STUDENT_EDITION_KEY in cell.metadata:
+            cell.source = student_markdown(cell.source, cell.metadata.pop(STUDENT_EDITION_KEY))
         if cell.cell_type != "code":
             continue
         if SOLUTION_TAG in cell.metadata.get("tags", []):

@@ -7,7 +7,7 @@ from .sliding_window import sliding_window
 @exercise(
     "00.output-length",
     hint="Use o = floor((i + 2p - k) / s) + 1 with i=12, k=4, s=3, p=0; floor rounds down.",
-    explain="Three windows fit, starting at pixels 0, 3 and 6.",
+    explain="floor((12 - 4) / 3) + 1 = 3 windows fit.",
 )
 def _output_length():
     return sliding_window(12, kernel=4, stride=3, padding=0).n_out

@@ -1,5 +1,10 @@
 """Model neurons of the early visual system, and the numbers behind them.
 
+The term *receptive field* is Sherrington's (1906), for the patch of skin
+from which a reflex can be evoked; Hartline (1938, 1940) brought it to
+vision, for the small area of a frog's retina whose illumination excites one
+optic-nerve fibre (history: Spillmann 2014, Perception 43: 1145-1176).
+
 Two receptive-field (RF) profiles carry most of early vision:
 
 * a **centre-surround** profile, the difference of two Gaussians (DoG), for
@@ -15,8 +20,8 @@ convolution.  The two classic experiments, the spot-size experiment and the
 orientation tuning curve, are simulated here on pixel grids.
 
 The published RF sizes used by the course are documented constants at the end
-of this module, each with its source.  They are rounded values, good to
-perhaps a factor of 1.5: different studies measure "size" differently.
+of this module, each with its source.  They are rough, rounded values:
+different studies define and measure "size" differently.
 """
 
 from __future__ import annotations
@@ -111,8 +116,8 @@ def dog_kernel(
     light gives no response at all.  An ``"off"`` cell is the negative of an
     ``"on"`` cell.
 
-    >>> round(float(dog_kernel().sum()), 6)
-    0.0
+    >>> abs(float(dog_kernel().sum())) < 1e-6
+    True
     """
     centre_sigma = as_float("centre_sigma", centre_sigma, minimum=0.3)
     surround_ratio = as_float("surround_ratio", surround_ratio, minimum=1.01)
@@ -134,16 +139,17 @@ def dog_centre_diameter(
 
     Setting ``exp(-r²/2a²)/a² = b exp(-r²/2c²)/c²`` (``a`` centre, ``c``
     surround sigma, ``b`` balance) gives
-    ``r² = 2 a² ln(k²/b) / (1 - 1/k²)`` with ``k = c/a``.  The spot experiment
-    peaks exactly here: growing a centred spot adds the profile's value on its
-    rim, which is positive inside this circle and negative outside.
+    ``r² = 2 a² ln(ρ²/b) / (1 - 1/ρ²)`` with the surround ratio ``ρ = c/a``.
+    (The course keeps ``k`` for kernel sizes.)  The spot experiment peaks
+    exactly here: growing a centred spot adds the profile's value on its rim,
+    which is positive inside this circle and negative outside.
     """
     a = as_float("centre_sigma", centre_sigma, minimum=0.3)
-    k = as_float("surround_ratio", surround_ratio, minimum=1.01)
+    rho = as_float("surround_ratio", surround_ratio, minimum=1.01)
     b = as_float("balance", balance, minimum=0.0)
-    if b == 0.0 or k * k / b <= 1.0:
+    if b == 0.0 or rho * rho / b <= 1.0:
         return math.inf  # no surround strong enough: the profile never turns negative
-    return 2 * math.sqrt(2 * a * a * math.log(k * k / b) / (1 - 1 / (k * k)))
+    return 2 * math.sqrt(2 * a * a * math.log(rho * rho / b) / (1 - 1 / (rho * rho)))
 
 
 def _oriented_coordinates(size: int, orientation: float) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +216,7 @@ def apply_kernel(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     mirrored at its borders so that the output has the image's shape and the
     border shows no artificial edge.
 
-    >>> apply_kernel(np.ones((5, 5)), np.ones((3, 3)))[2, 2]
+    >>> float(apply_kernel(np.ones((5, 5)), np.ones((3, 3)))[2, 2])
     9.0
     """
     img = _as_2d("image", image)
@@ -285,6 +291,23 @@ def _rim_weights(kernel_bytes: bytes, shape: tuple[int, int], oversample: int):
     return radius[order], np.cumsum(weight[order])
 
 
+def _reachable(kernel: np.ndarray, radius: float) -> np.ndarray:
+    """The central part of ``kernel`` that a centred spot of ``radius`` pixels can touch.
+
+    Rows and columns whose every point lies farther than ``radius`` from the
+    centre are cut off, the same number on each side.  The spot experiment
+    gives the same numbers on the crop (those pixels sort after every radius
+    it asks about) but sorts far fewer sub-pixels: a 60 px spot on a 193 px
+    kernel needs only its central 63 x 63 pixels.
+    """
+    cuts = []
+    for size in kernel.shape:
+        outside = math.ceil((size - 1) / 2 - radius - 0.5) - 1  # one fewer, to be safe
+        cuts.append(max(outside, 0))
+    rows, cols = cuts
+    return kernel[rows : kernel.shape[0] - rows, cols : kernel.shape[1] - cols]
+
+
 def spot_response(kernel: np.ndarray, diameter: float, oversample: int = 4) -> float:
     """Response of a cell to one centred light spot of ``diameter`` pixels.
 
@@ -316,7 +339,10 @@ def spot_experiment(
     d = np.asarray(diameters, dtype=np.float64).reshape(-1)
     if d.size == 0 or np.any(d < 0) or not np.all(np.isfinite(d)):
         raise ValueError(f"diameters must be finite and non-negative, got {diameters!r}")
-    radius, cumulative = _rim_weights(np.ascontiguousarray(k).tobytes(), tuple(k.shape), oversample)
+    reach = _reachable(k, float(d.max()) / 2)
+    radius, cumulative = _rim_weights(
+        np.ascontiguousarray(reach).tobytes(), tuple(reach.shape), oversample
+    )
     count = np.searchsorted(radius, d / 2, side="right")
     responses = np.where(count > 0, cumulative[np.maximum(count - 1, 0)], 0.0)
     best = int(np.argmax(responses))
@@ -364,6 +390,22 @@ def grating_response(kernel: np.ndarray, orientation: float, wavelength: float =
     return math.hypot(even, odd)
 
 
+def _grating_responses(
+    kernel: np.ndarray, orientations: np.ndarray, wavelength: float
+) -> np.ndarray:
+    """:func:`grating_response` at every orientation at once (the same numbers, one array pass)."""
+    size = kernel.shape[0]
+    x, y = _grid(size)
+    angles = [math.radians(float(t)) for t in orientations]
+    sin = np.array([math.sin(a) for a in angles])[:, None, None]
+    cos = np.array([math.cos(a) for a in angles])[:, None, None]
+    across = -x * sin + y * cos  # as _oriented_coordinates, one orientation per slice
+    phase = 2 * math.pi * across / wavelength
+    even = (kernel * np.cos(phase).astype(np.float32)).sum(axis=(1, 2))
+    odd = (kernel * np.cos(phase + math.radians(90.0)).astype(np.float32)).sum(axis=(1, 2))
+    return np.hypot(even, odd)
+
+
 def _half_width(orientations: np.ndarray, responses: np.ndarray, best: int) -> float:
     """Half-width at half height of a periodic (180°) tuning curve, by interpolation."""
     n = len(orientations)
@@ -393,7 +435,7 @@ def orientation_tuning(
     step = as_float("step", step, minimum=0.1)
     n = max(int(round(180.0 / step)), 4)
     orientations = np.arange(n) * (180.0 / n)
-    responses = np.array([grating_response(k, t, wavelength) for t in orientations])
+    responses = _grating_responses(k, orientations, wavelength)
     best = int(np.argmax(responses))
     width = _half_width(orientations, responses, best)
     return TuningCurve(orientations, responses, float(orientations[best]), width)
@@ -421,17 +463,30 @@ class AreaRF:
 
     area: str
     slope: float | None  # RF diameter / eccentricity (both in degrees); None if not retinotopic
-    typical_deg: tuple[float, float]  # range of RF diameters near 5° eccentricity, degrees
+    #: Range of RF diameters near 5° eccentricity, degrees.  The upper end is
+    #: None where the source gives only a lower bound (IT: "larger than 10°").
+    typical_deg: tuple[float, float | None]
     source: str
 
+    @property
+    def size_text(self) -> str:
+        """The typical size as a short phrase: ``"0.5-1.5°"`` or ``"over 10°"``."""
+        low, high = self.typical_deg
+        return f"over {low:g}°" if high is None else f"{low:g}-{high:g}°"
 
-#: Retinal ganglion cells (macaque P and M cells, recorded as their inputs to the
-#: LGN): centre radius in degrees and surround-to-centre radius ratio.  Croner &
-#: Kaplan (1995), "Receptive fields of P and M ganglion cells across the primate
-#: retina", Vision Research 35: 7-24.  Their radius is where a Gaussian falls to
-#: 1/e of its peak, sqrt(2) times the sigma of :func:`dog_kernel`; the ratio of
-#: the two radii is the same as the ratio of the sigmas.
+
+#: Retinal ganglion cells of the macaque (P and M cells, recorded as their
+#: inputs to the LGN): two mean centre radii, in degrees, from Croner & Kaplan
+#: (1995), "Receptive fields of P and M ganglion cells across the primate
+#: retina", Vision Research 35: 7-24, Table 1: 0.03° is the mean of P cells at
+#: 0-5° eccentricity, 0.18° that of M cells at 10-20°.  They are not the
+#: extremes: Croner & Kaplan recorded out to 40° (abstract), and centres grow
+#: with eccentricity.  Their radius is where a Gaussian falls to 1/e of its
+#: peak, sqrt(2) times the sigma of :func:`dog_kernel`; the ratio of two radii
+#: is the ratio of the sigmas.
 RGC_CENTRE_RADIUS_DEG = (0.03, 0.18)
+#: Surround radius / centre radius, rounded: Croner & Kaplan (1995, p. 12 and
+#: Fig. 4c) give averages of about 4.8 for M cells and 6.7 for P cells.
 RGC_SURROUND_RATIO = (5.0, 7.0)
 #: Average ratio of the surround's integrated sensitivity to the centre's, for
 #: both P and M cells (Croner & Kaplan 1995, abstract): the ``balance`` of a
@@ -439,22 +494,26 @@ RGC_SURROUND_RATIO = (5.0, 7.0)
 #: spots still excite the cell a little.
 RGC_SURROUND_STRENGTH = 0.55
 
-#: RF size along the ventral stream.  APPROXIMATE, ROUNDED values (to about a
-#: factor of 1.5): RF diameter grows roughly in proportion to eccentricity, with
+#: RF size along the ventral stream.  APPROXIMATE, ROUNDED values (the course's
+#: own rounding): RF diameter grows roughly in proportion to eccentricity, with
 #: the slopes below for macaque single units as summarised by Freeman &
 #: Simoncelli (2011, Nature Neuroscience 14: 1195-1201, Fig. 1, from the
 #: recordings of Gattass et al. 1981 and 1988); human fMRI finds the same
 #: ordering and the same growth with eccentricity (Smith et al. 2001, Cerebral
 #: Cortex 11: 1182-1190; Harvey & Dumoulin 2011, J Neurosci 31: 13604-13612).
-#: Inferotemporal (IT) cells are not laid out by eccentricity: their fields are
-#: larger than 10° x 10° and nearly always include the fovea (Gross, Bender &
-#: Rocha-Miranda 1969, Science 166: 1303-1306; Kobatake & Tanaka 1994,
-#: J Neurophysiol 71: 856-867).
+#: Inferotemporal (IT) cells are not laid out by eccentricity: in anaesthetised
+#: monkeys their fields were "very large (greater than 10 by 10 degrees)" and
+#: almost always included the fovea (Gross, Bender & Rocha-Miranda 1969,
+#: Science 166: 1303-1306, abstract).  No upper end is given: how large depends
+#: on the measurement (in awake monkeys, Op de Beeck & Vogels 2000, J Comp
+#: Neurol 426: 505-518, found 2.8° to 26° in area TE), and Kobatake & Tanaka
+#: (1994, J Neurophysiol 71: 856-867) found anterior IT fields larger than
+#: those of V4 and posterior IT.
 VENTRAL_STREAM = (
     AreaRF("V1", 0.25, (0.5, 1.5), "Gattass et al. 1981; Freeman & Simoncelli 2011"),
     AreaRF("V2", 0.5, (1.5, 3.0), "Gattass et al. 1981; Freeman & Simoncelli 2011"),
     AreaRF("V4", 1.0, (3.0, 6.0), "Gattass et al. 1988; Freeman & Simoncelli 2011"),
-    AreaRF("IT", None, (10.0, 30.0), "Gross et al. 1969; Kobatake & Tanaka 1994"),
+    AreaRF("IT", None, (10.0, None), "Gross et al. 1969"),
 )
 
 
@@ -469,13 +528,20 @@ def rf_diameter_deg(area: str, eccentricity: float) -> float:
     """Approximate RF diameter (degrees) of an area at ``eccentricity`` degrees from the fovea.
 
     Uses the proportional scaling of :data:`VENTRAL_STREAM`; not valid inside
-    about 1° of the fovea, where real fields stop shrinking.  For IT (not
-    retinotopic) returns the middle of its typical range.
+    about 1° of the fovea, where real fields stop shrinking.  IT has no such
+    scaling (its fields are not laid out by eccentricity): ask
+    ``area_rf("IT").typical_deg`` instead.
+
+    >>> rf_diameter_deg("V1", 8.0)
+    2.0
     """
     record = area_rf(area)
     eccentricity = as_float("eccentricity", eccentricity, minimum=0.0)
     if record.slope is None:
-        return math.sqrt(record.typical_deg[0] * record.typical_deg[1])
+        raise ValueError(
+            f"area must be retinotopic (V1, V2 or V4) to have a diameter at an eccentricity, "
+            f"got {area!r}; its typical size is area_rf({area!r}).typical_deg"
+        )
     return record.slope * eccentricity
 
 
