@@ -5,6 +5,8 @@ tests::
 
     python -m rflesson.course execute notebooks/*.ipynb
     python -m rflesson.course student notebooks student
+    python -m rflesson.course catalogs     # Vietnamese edition: update the catalogs
+    python -m rflesson.course translate    # Vietnamese edition: write notebooks/vi/
 
 A student copy differs from the course's own notebook in three ways:
 
@@ -135,6 +137,22 @@ def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "student":
         for path in write_student_copies(argv[1], argv[2]):
             print(f"wrote {path}")
+        return 0
+    if argv == ["catalogs"]:
+        from .translations import update_catalogs
+
+        todo = update_catalogs()
+        print("\n".join(todo) if todo else "every catalog is translated and up to date")
+        return 0
+    if argv == ["translate"]:
+        from .translations import CatalogError, build_notebooks
+
+        try:
+            for path in build_notebooks():
+                print(f"wrote {path}")
+        except CatalogError as error:
+            print(error)
+            return 1
         return 0
     print(__doc__)
     return 2

@@ -58,21 +58,30 @@ def english_notebooks(root: Path = ROOT) -> list[Path]:
 # -- catalogs of notebook prose ------------------------------------------------
 
 
+HEADER_COMMENT = """\
+# Vietnamese edition of the rflesson course (Bản tiếng Việt của khoá học rflesson).
+# Terms follow notebooks/vi/GLOSSARY.md. See CONTRIBUTING.md, "The Vietnamese edition".
+#"""
+
+
 def _new_catalog(old=None):
+    from datetime import UTC, datetime
+
     from babel.messages.catalog import Catalog
 
-    kwargs = {}
-    if old is not None:  # keep the header dates: an update changes only what changed
-        kwargs = {"creation_date": old.creation_date, "revision_date": old.revision_date}
+    # Keep the old header's date: an update then changes only what changed.
+    date = old.creation_date if old is not None else datetime.now(UTC).replace(second=0)
     return Catalog(
         locale=LANGUAGE,
+        header_comment=HEADER_COMMENT,
         project="rflesson",
-        version="",
-        copyright_holder="the rflesson authors",
-        msgid_bugs_address="",
+        version="0.1",
+        msgid_bugs_address="https://github.com/rflesson/rflesson/issues",
+        creation_date=date,
+        revision_date=date,
         last_translator="the rflesson authors",
         language_team="Vietnamese",
-        **kwargs,
+        fuzzy=False,  # a fuzzy header would hide the charset from gettext
     )
 
 
