@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=10.0, help="per benchmark")
     args = parser.parse_args(argv)
 
-    rows, notes = [], []
+    rows, notes, failures = [], [], []
     if not args.json:
         print(f"{'benchmark':<44} {'median ms':>10} {'min':>10} {'max':>10} {'runs':>5}")
     for module in load_modules():
@@ -75,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
             short = name.removeprefix("bench_")
             if args.filter not in short:
                 continue
-            timings = time_call(getattr(module, name)(), args.repeats, args.max_seconds)
+            try:
+                timings = time_call(getattr(module, name)(), args.repeats, args.max_seconds)
+            except Exception as error:  # one broken benchmark must not hide the others
+                failures.append(f"{short}: {type(error).__name__}: {error}")
+                if not args.json:
+                    print(f"{short:<44} {'FAILED':>10}", flush=True)
+                continue
             row = {
                 "name": short,
                 "median_ms": statistics.median(timings),
@@ -90,11 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         if results and hasattr(module, "summarize"):
             notes.extend(module.summarize(results))
     if args.json:
-        print(json.dumps({"benchmarks": rows, "notes": notes}, indent=2))
+        print(json.dumps({"benchmarks": rows, "notes": notes, "failures": failures}, indent=2))
     else:
-        for note in notes:
-            print(note)
-    return 0
+        for line in notes + [f"FAILED {failure}" for failure in failures]:
+            print(line)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
