@@ -10,98 +10,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from erf_reference import MARGIN, aligned, reference
 
-from rflesson.erf import erf_map, trf_box, uniform_profile
+from rflesson.erf import erf_map, erf_stats, trf_box, uniform_profile
 from rflesson.erf_exact import (
     StackBatch,
     draw_samples,
     layer_sides,
     multiply_adds,
+    outer_stats,
     stack_erf,
     uniform_erf,
     uniform_profile_1d,
 )
 from rflesson.stacks import conv_stack
 
-MARGIN = 8  # pixels of fresh noise around the field in the reference input
 
-
-def batch_of(n: int = 4, seed: int = 0, **options) -> StackBatch:
+def batch_of(n: int = 8, seed: int = 0, **options) -> StackBatch:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return StackBatch.from_modules([conv_stack(**options) for _ in range(n)])
-
-
-class MaskedStack(nn.Module):
-    """A ConvStack whose dropout is replaced by fixed masks (one per layer)."""
-
-    def __init__(self, net, masks):
-        super().__init__()
-        self.convs, self.act = net.convs, net.act
-        for layer, mask in enumerate(masks):
-            self.register_buffer(f"mask{layer}", mask)
-
-    def forward(self, x):
-        for layer, conv in enumerate(self.convs):
-            x = self.act(conv(x)) * getattr(self, f"mask{layer}")
-        return x
-
-
-def _aligned(side: int, batch: StackBatch) -> int:
-    period = 2 * int(np.prod(batch.strides))
-    return side + (-(side - 1)) % period
-
-
-def _big_sides(batch: StackBatch, big: int) -> list[int]:
-    """Each layer's output side in the padded modules on a big x big input."""
-    sides, current = [], big
-    for k, s, d in zip(batch.kernels, batch.strides, batch.dilations, strict=True):
-        current = (current + 2 * (d * (k - 1) // 2) - d * (k - 1) - 1) // s + 1
-        sides.append(current)
-    return sides
-
-
-def _centre(small: torch.Tensor, big: torch.Tensor, step: int = 1) -> torch.Tensor:
-    """``big`` with ``small`` written into its middle, every ``step``-th pixel."""
-    span = step * (small.shape[-1] - 1) + 1
-    offset = (big.shape[-1] - span) // 2
-    big = big.clone()
-    big[..., offset : offset + span : step, offset : offset + span : step] = small
-    return big
-
-
-def reference(batch: StackBatch, inputs, masks, big: int, window: int | None = None):
-    """erf_map on the padded modules, on a big input holding ``inputs`` in its middle."""
-    nets = batch.modules()
-    step = batch.lattice_step()
-    if masks is not None:
-        sides = _big_sides(batch, big)
-
-        def embedded(i: int) -> list[torch.Tensor]:
-            return [
-                _centre(mask[i], torch.ones(mask.shape[1], side, side), step)
-                for mask, side in zip(masks, sides, strict=True)
-            ]
-
-        nets = [MaskedStack(net, embedded(i)) for i, net in enumerate(nets)]
-    if inputs is not None:
-        noise = torch.randn((batch.n, batch.channels[0], big, big), generator=torch.Generator())
-        inputs = _centre(inputs, noise)
-    models = iter(nets)
-    erf = erf_map(
-        lambda: next(models),
-        big,
-        n=batch.n,
-        inputs=inputs,
-        in_channels=batch.channels[0],
-        dtype=torch.float64,
-        batched=masks is None,
-    )
-    if window is not None:
-        return erf
-    (r0, r1), (c0, c1) = trf_box(nets[0] if masks is None else batch.modules()[0], big)
-    return erf[r0 : r1 + 1, c0 : c1 + 1]
 
 
 LAYOUTS = {
@@ -133,8 +61,8 @@ def test_stack_erf_equals_erf_map_on_a_larger_input(name, activation, dropout):
     erf = stack_erf(batch, inputs, masks)
     side = batch.field_side()
     assert erf.shape == (side, side) and erf.sum() == pytest.approx(1)
-    expected = reference(batch, inputs, masks, _aligned(side + 2 * MARGIN, batch))
-    assert expected.sum() == pytest.approx(1)  # the field holds the whole ERF
+    expected, outside = reference(batch, inputs, masks)
+    assert abs(outside) < 1e-12  # the field holds the whole ERF
     np.testing.assert_allclose(erf, expected, atol=1e-6)
 
 
@@ -154,14 +82,14 @@ def test_window_equals_erf_map_on_that_input(name, dropout):
         depth=5, kernel_size=3, channels=2, activation="relu", dropout=dropout, **layout(name, 5)
     )
     step = batch.lattice_step()
-    window = _aligned(9, batch) if step == 1 else 9  # smaller than the field
+    window = aligned(9, batch) if step == 1 else 9  # smaller than the field
     assert window < batch.field_side()
     inputs, masks = draw_samples(batch, seed=2, window=window)
     erf = stack_erf(batch, inputs, masks, window=window)
     assert erf.shape == (window, window)
     if masks is not None:
         assert [m.shape[-1] for m in masks] == list(layer_sides(batch, window))
-    expected = reference(batch, inputs, masks, window, window=window)
+    expected, _ = reference(batch, inputs, masks, window=window)
     np.testing.assert_allclose(erf, expected, atol=1e-6)
 
 
@@ -187,7 +115,7 @@ def test_uniform_erf_is_the_measured_map(options):
     net = conv_stack(weights="uniform", channels=2, **options)
     batch = StackBatch.from_modules([net])
     side = batch.field_side()
-    big = _aligned(side + 2 * MARGIN, batch)
+    big = aligned(side + 2 * MARGIN, batch)
     measured = erf_map(net, big, n=1, dtype=torch.float64)
     (r0, r1), (c0, c1) = trf_box(net, big)
     np.testing.assert_allclose(uniform_erf(batch), measured[r0 : r1 + 1, c0 : c1 + 1], atol=1e-15)
@@ -215,3 +143,30 @@ def test_batches_round_trip_and_bad_input_is_named():
         StackBatch(weights=batch.weights, strides=(1,), dilations=(1, 1))
     with pytest.raises(TypeError, match="StackBatch"):
         stack_erf([conv_stack(2)])
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        uniform_profile_1d([3] * 10, [1] * 10, [1] * 10),
+        uniform_profile_1d([7] * 12, [2, 2] + [1] * 10, [1] * 12),  # wide, strided
+        uniform_profile_1d([5] * 6, [1] * 6, [2] * 6),  # holes: every 2nd pixel is 0
+        np.array([0.1, 0.5, 0.2, 0.2]),  # even length, off-centre
+        uniform_profile_1d([3] * 2, [1] * 2, [1] * 2),
+    ],
+)
+def test_outer_stats_is_erf_stats_of_the_outer_product(rows):
+    for cols in (rows, rows[::-1].copy(), np.linspace(1, 2, 7)):
+        expected, got = erf_stats(np.outer(rows, cols)), outer_stats(rows, cols)
+        for name in ("sigma", "centroid", "size", "gaussian_r2", "area_ratio"):
+            np.testing.assert_allclose(
+                getattr(got, name), getattr(expected, name), rtol=1e-9, atol=1e-12, err_msg=name
+            )
+
+
+def test_outer_stats_of_a_flat_map_has_no_gaussian_fit():
+    flat = uniform_profile_1d([3], [1], [1])
+    assert np.isnan(erf_stats(np.outer(flat, flat)).gaussian_r2)
+    assert np.isnan(outer_stats(flat, flat).gaussian_r2)
+    with pytest.raises(ValueError, match="non-negative"):
+        outer_stats([1.0, -1.0], [1.0])
