@@ -62,7 +62,7 @@ class StackBatch:
     ``strides[l]``, dilation ``dilations[l]`` and zero padding
     ``dilations[l] * (k - 1) // 2`` (as :func:`rflesson.conv_stack` does),
     then applies ``activation`` and, with ``dropout > 0``, dropout (training
-    mode).  No biases, no skip connections.
+    mode).  Odd kernel sizes only; no biases, no skip connections.
     """
 
     weights: tuple[torch.Tensor, ...]
@@ -90,6 +90,11 @@ class StackBatch:
                 raise ValueError(
                     f"weights[{layer}] must have shape (n={n}, out, in={channels}, k, k), "
                     f"got {tuple(w.shape)}"
+                )
+            if w.shape[-1] % 2 == 0:
+                raise ValueError(
+                    f"weights[{layer}] has an even kernel ({w.shape[-1]}): stack_erf needs odd "
+                    f"kernels, whose padding keeps the field centred"
                 )
             channels = w.shape[1]
 
@@ -362,22 +367,42 @@ def layer_sides(batch: StackBatch, window: int | None = None) -> tuple[int, ...]
     return _plan(batch, window).sides
 
 
-def multiply_adds(batch: StackBatch, window: int | None = None) -> int:
-    """How many multiply-adds :func:`stack_erf` spends on ``batch`` (all networks).
+@dataclass(frozen=True)
+class Work:
+    """What one :func:`stack_erf` call computes, counted (for time budgets).
 
-    The backward pass costs one convolution per layer; the forward pass,
-    needed only with a nonlinearity or dropout, as much again.  For budgets.
+    Counts cover every network and both passes: the backward pass, and the
+    forward pass when a nonlinearity or dropout needs one.
     """
+
+    multiply_adds: int  # in stride-1 layers: one grouped convolution per layer and pass
+    strided_multiply_adds: int  # in strided layers, which run network by network
+    values: int  # layer outputs computed (each also costs elementwise work)
+    mask_values: int  # dropout mask values drawn
+    layer_passes: int  # convolution calls of the grouped kind
+
+
+def work(batch: StackBatch, window: int | None = None) -> Work:
+    """How much :func:`stack_erf` computes for ``batch`` (with this ``window``)."""
     plan = _plan(batch, window)
-    channels = batch.channels
-    per_layer = [
-        s * s * c_in * c_out * k * k
-        for s, c_in, c_out, k in zip(
-            plan.sides, channels[:-1], channels[1:], batch.kernels, strict=True
-        )
-    ]
     passes = 2 if batch.needs_forward() else 1
-    return passes * batch.n * sum(per_layer)
+    plain = strided = values = 0
+    for side, c_in, c_out, k, stride in zip(
+        plan.sides,
+        batch.channels[:-1],
+        batch.channels[1:],
+        batch.kernels,
+        batch.strides,
+        strict=True,
+    ):
+        macs = passes * batch.n * side * side * c_in * c_out * k * k
+        if stride == 1:
+            plain += macs
+        else:
+            strided += macs
+        values += passes * batch.n * side * side * c_out
+    masks = values // passes if batch.dropout > 0 else 0
+    return Work(plain, strided, values, masks, passes * len(batch.weights))
 
 
 def draw_samples(

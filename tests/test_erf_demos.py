@@ -22,7 +22,7 @@ from erf_reference import reference  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from rflesson.course.lesson04.demos import (  # noqa: E402
-    EXPLORER_BUDGET,
+    EXPLORER_BUDGET_MS,
     EXPLORER_MAX_DEPTH,
     LAYOUTS,
     ExplorerResult,
@@ -77,14 +77,14 @@ def test_every_corner_agrees_with_erf_map_on_the_whole_field(
     batch = explorer_batch(depth, kernel, weights, activation, layout, dropout)
     assert result.problem is None
     if result.cut:
-        assert _cost(batch) > EXPLORER_BUDGET and result.side < result.trf_size
+        assert _cost(batch) > EXPLORER_BUDGET_MS and result.side < result.trf_size
         assert result.stats is None
         line = describe_explorer(result)
         assert f"field cut at {result.side} px</b>" in line and "no numbers" in line
         assert "ERF size" not in line and "σ" not in line
         fig = Figure()
         draw_explorer(fig, result)
-        title = f"field cut at {result.side} of {result.trf_size} px: too large to measure in time"
+        title = f"field cut at {result.side} of {result.trf_size} px:\ntoo large to measure in time"
         assert fig.axes[0].get_title() == title
         inputs, masks = draw_samples(batch, seed=0, window=result.side)
         expected, _ = reference(batch, inputs, masks, window=result.side, dtype=torch.float32)

@@ -17,11 +17,11 @@ from rflesson.erf_exact import (
     StackBatch,
     draw_samples,
     layer_sides,
-    multiply_adds,
     outer_stats,
     stack_erf,
     uniform_erf,
     uniform_profile_1d,
+    work,
 )
 from rflesson.stacks import conv_stack
 
@@ -93,12 +93,16 @@ def test_window_equals_erf_map_on_that_input(name, dropout):
     np.testing.assert_allclose(erf, expected, atol=1e-6)
 
 
-def test_a_linear_stack_needs_no_samples():
-    batch = batch_of(depth=3, kernel_size=5, channels=2)
-    assert draw_samples(batch) == (None, None)
-    assert multiply_adds(batch) * 2 == multiply_adds(
-        batch_of(depth=3, kernel_size=5, channels=2, activation="relu")
-    )
+def test_a_linear_stack_needs_no_samples_and_half_the_work():
+    linear = batch_of(depth=3, kernel_size=5, channels=2)
+    assert draw_samples(linear) == (None, None)
+    relu = work(batch_of(depth=3, kernel_size=5, channels=2, activation="relu"))
+    assert relu.multiply_adds == 2 * work(linear).multiply_adds
+    # the cone of 3 layers of 5x5: 9x9, 5x5 and 1x1 outputs; 8 networks, 2 channels
+    assert work(linear).values == 8 * 2 * (81 + 25 + 1)
+    assert work(linear).multiply_adds == 8 * 25 * (81 * 1 * 2 + 25 * 2 * 2 + 1 * 2 * 2)
+    strided = work(batch_of(depth=3, kernel_size=3, channels=2, stride=(2, 2, 1), dropout=0.5))
+    assert strided.strided_multiply_adds > 0 and strided.mask_values > 0
 
 
 @pytest.mark.parametrize(
@@ -143,6 +147,8 @@ def test_batches_round_trip_and_bad_input_is_named():
         StackBatch(weights=batch.weights, strides=(1,), dilations=(1, 1))
     with pytest.raises(TypeError, match="StackBatch"):
         stack_erf([conv_stack(2)])
+    with pytest.raises(ValueError, match="even kernel"):
+        StackBatch.from_modules([conv_stack(2, 4)])
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_callback_at_extremes_never_raises(demo, settings):
     assert result.depth == settings["depth"]
     assert result.usual.shape == (2 * settings["depth"] + 1,) * 2
     assert np.isclose(result.usual.sum(), 1) and np.isclose(result.scaled.sum(), 1)
-    assert "layers" in demo.text.value
+    assert "layer" in demo.text.value
     assert (result.problem is not None) == (settings["depth"] == 1)
     assert demo.image.value[:4] == b"\x89PNG"
     if settings["depth"] == 1:  # issue 14: it printed "Gaussian R² -4.010" beside this note

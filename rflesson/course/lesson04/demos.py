@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator
 from torch import nn
 
 from ...erf import Box, ErfStats, erf_stats
-from ...erf_exact import StackBatch, multiply_adds, outer_stats, stack_erf, uniform_profile_1d
+from ...erf_exact import StackBatch, outer_stats, stack_erf, uniform_profile_1d, work
 from ..blit import BlitCanvas, nice_ceiling
 from ..style import COLORS, ERF_CMAP
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
@@ -101,13 +101,21 @@ LAYOUTS = ("plain", "stride 2 (first 2 layers)", "dilation 2")
 EXPLORER_MAX_DEPTH = 40
 EXPLORER_SAMPLES = 8
 EXPLORER_CHANNELS = 2
-#: The most multiply-adds one explorer update may spend measuring (about 0.1 s on one
-#: CPU core).  A field that needs more is measured on a smaller input, and the demo
+#: The longest one explorer update may spend measuring, in milliseconds of the time
+#: model below.  A field that needs more is measured on a smaller input, and the demo
 #: says so instead of printing numbers.
-EXPLORER_BUDGET = 3.0e8
-#: Strided layers run network by network (PyTorch's strided grouped convolution is
-#: slow on a CPU): their multiply-adds count this much more against the budget.
-STRIDED_COST = 1.6
+EXPLORER_BUDGET_MS = 150.0
+#: The time model: milliseconds per unit of :class:`rflesson.erf_exact.Work`, fitted
+#: (least squares, 90 settings) to stack_erf on one thread of the development machine
+#: while it was busy; a quiet machine takes about half.  Elementwise work matters as
+#: much as multiply-adds with 2 channels; strided layers run network by network.
+COST_MS = {
+    "multiply_adds": 1.0e-7,
+    "strided_multiply_adds": 1.2e-6,
+    "values": 2.1e-5,
+    "mask_values": 5.5e-6,
+    "layer_passes": 0.06,
+}
 
 
 @dataclass(frozen=True)
@@ -193,9 +201,9 @@ def explorer_batch(
 
 
 def _cost(batch: StackBatch, window: int | None = None) -> float:
-    """Multiply-adds of one measurement, strided work weighted by STRIDED_COST."""
-    factor = STRIDED_COST if max(batch.strides) > 1 else 1.0
-    return factor * multiply_adds(batch, window)
+    """The time model's estimate for one measurement, in milliseconds."""
+    counts = work(batch, window)
+    return sum(rate * getattr(counts, name) for name, rate in COST_MS.items())
 
 
 def _largest_window(batch: StackBatch) -> int:
@@ -204,7 +212,7 @@ def _largest_window(batch: StackBatch) -> int:
     low, high = 0, (batch.field_side() - 1) // period  # window = 1 + period * m
     while low < high:
         middle = (low + high + 1) // 2
-        if _cost(batch, 1 + period * middle) <= EXPLORER_BUDGET:
+        if _cost(batch, 1 + period * middle) <= EXPLORER_BUDGET_MS:
             low = middle
         else:
             high = middle - 1
@@ -226,7 +234,7 @@ def explore_erf(
     stacks, otherwise ``EXPLORER_SAMPLES`` random networks and inputs measured
     by :func:`rflesson.erf_exact.stack_erf` (the same map as ``erf_map`` on
     any input that holds the field).  A field too large to measure within
-    ``EXPLORER_BUDGET`` is measured on the largest centred input that fits,
+    ``EXPLORER_BUDGET_MS`` is measured on the largest centred input that fits,
     and flagged as cut.  Never raises for settings the sliders reach: a map
     that is all zero comes back with a ``problem`` explaining it.
     """
@@ -238,7 +246,7 @@ def explore_erf(
         profile = uniform_profile_1d(batch.kernels, batch.strides, batch.dilations)
         erf, method, side = np.outer(profile, profile), "exact", trf_size
         stats = outer_stats(profile, profile)  # erf_stats of that map, in O(side)
-    elif _cost(batch) <= EXPLORER_BUDGET:
+    elif _cost(batch) <= EXPLORER_BUDGET_MS:
         erf, method, side = stack_erf(batch, seed=0), "measured", trf_size
     else:
         side = _largest_window(batch)
@@ -326,7 +334,7 @@ class _ExplorerView:
                 "left": 0.02,
                 "right": 0.98,
                 "bottom": 0.17,
-                "top": 0.88,
+                "top": 0.84,
                 "wspace": 0.22,
             },
         )
@@ -391,7 +399,7 @@ class _ExplorerView:
 
 _BAR_COLOUR = "#bd98c9"  # COLORS["erf"] at 60 % on white, opaque: thin bars do not shimmer
 _WHOLE_TITLE = "ERF on the whole {side}x{side} field ({how})"
-_CUT_TITLE = "field cut at {side} of {trf} px: too large to measure in time"
+_CUT_TITLE = "field cut at {side} of {trf} px:\ntoo large to measure in time"
 _HOW = {"exact": "exact", "measured": "measured"}
 
 

@@ -12,12 +12,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import matplotlib as mpl
 import numpy as np
 import torch
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -298,7 +300,6 @@ class _ExplorerView:
                 "wspace": 0.3,
             },
         )
-        half = EXPLORER_MAX_DEPTH // 2
         blank = np.zeros((1, 1))
         self.images = []
         for ax, cmap, title in zip(
@@ -308,8 +309,7 @@ class _ExplorerView:
             strict=True,
         ):
             self.images.append(ax.imshow(blank, cmap=cmap, interpolation="nearest"))
-            ax.set_xlim(-half - 0.5, half + 0.5)
-            ax.set_ylim(half + 0.5, -half - 0.5)
+            ax.set_facecolor(colormaps[cmap](0.0 if cmap == ERF_CMAP else 0.5))  # no influence
             ax.set_title(title)
             ax.tick_params(labelsize=8)
         self.scaled_title = self.axes[1].title
@@ -318,7 +318,6 @@ class _ExplorerView:
         ax = self.axes[3]
         (self.usual_line,) = ax.plot([], [], "o-", ms=2.5, lw=1.2, color=COLORS["muted"])
         (self.scaled_line,) = ax.plot([], [], "o-", ms=2.5, lw=1.2, color=COLORS["erf"])
-        ax.set_xlim(-half, half)
         ax.set_xlabel("pixels from the centre")
         ax.set_ylabel("ERF column sums")
         self.legend = ax.legend(
@@ -330,8 +329,8 @@ class _ExplorerView:
         self.profile_title = ax.set_title(" ")
         for ax in self.axes:  # few ticks: each costs about 1 ms of every full redraw
             ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
-        for ax in (self.axes[0], self.axes[3]):
-            ax.yaxis.set_major_locator(MaxNLocator(4))
+        self.axes[0].yaxis.set_major_locator(MaxNLocator(5, integer=True))
+        self.axes[3].yaxis.set_major_locator(MaxNLocator(4))
 
     def update(self, result: ExplorerResult) -> tuple[list, tuple]:
         """Show ``result``; return the artists that changed and the key of the rest."""
@@ -371,8 +370,13 @@ class _ExplorerView:
             )
             self.profile_title.set_color("black")
             self.profile_title.set_fontsize(mpl.rcParams["axes.titlesize"])
-        # the y limit moves in coarse steps, so that most moves keep the drawn axes
+        # the whole field in view, in steps of 5 pixels: most moves keep the drawn axes
+        half = 0.5 + 5 * math.ceil(result.depth / 5)
+        for ax in self.axes[:3]:
+            ax.set_xlim(-half, half)
+            ax.set_ylim(half, -half)
         ceiling = nice_ceiling(1.45 * peak)
+        self.axes[3].set_xlim(-half, half)
         self.axes[3].set_ylim(0, ceiling)
         changing = [
             *self.images,
@@ -382,7 +386,7 @@ class _ExplorerView:
             self.legend,
             self.profile_title,
         ]
-        return changing, (ceiling,)
+        return changing, (half, ceiling)
 
 
 def draw_explorer(fig: Figure, result: ExplorerResult) -> None:
@@ -409,8 +413,10 @@ class _ExplorerRenderer:
         return self.canvas.png(changing, key)
 
 
+_ONE_LAYER = "1 layer"
+_LAYERS = "{depth} layers"
 _DESCRIBE = (
-    "<b>{depth} layers</b> ({activation}, {channels} channels, {samples} random networks, "
+    "<b>{layers}</b> ({activation}, {channels} channels, {samples} random networks, "
     "on the whole {side}x{side} field): usual ERF size {u_size:.1f} px, σ {u_sigma:.2f}, "
     "Gaussian R² {u_r2} &nbsp;|&nbsp; centre-scaled size {s_size:.1f} px, σ {s_sigma:.2f}, "
     "Gaussian R² {s_r2}"
@@ -427,8 +433,9 @@ def _r2_text(stats: ErfStats, depth: int) -> str:
 def describe_explorer(result: ExplorerResult) -> str:
     """One line: sizes, sigmas, Gaussian fits and the settings used."""
     u, s = result.usual_stats, result.scaled_stats
+    layers = _ONE_LAYER if result.depth == 1 else _LAYERS.format(depth=result.depth)
     text = _DESCRIBE.format(
-        depth=result.depth,
+        layers=layers,
         activation=result.activation,
         channels=EXPLORER_CHANNELS,
         samples=EXPLORER_SAMPLES,
