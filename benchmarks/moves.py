@@ -27,3 +27,21 @@ def alternate(
         control.value = next(values)
 
     return move
+
+
+def cycle(
+    demo, settings: list[dict], *, before: Callable[[], None] | None = None
+) -> Callable[[], None]:
+    """Visit ``settings`` in turn (several controls at once), one setting per call.
+
+    For a mix of moves a learner makes, so that the median is a typical
+    update; ``before`` as in :func:`alternate`.
+    """
+    visits = itertools.cycle(settings)
+
+    def move() -> None:
+        if before is not None:
+            before()
+        demo.set(**next(visits))
+
+    return move

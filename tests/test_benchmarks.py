@@ -33,3 +33,30 @@ def test_runner_prints_a_table_and_json():
     rows = json.loads(_run("--json", "start_here"))["benchmarks"]
     row = next(r for r in rows if r["name"] == "start_here_demo_update")
     assert 0 < row["min_ms"] <= row["median_ms"] <= row["max_ms"] and row["runs"] >= 2
+    assert row["cpu_median_ms"] > 0
+
+
+def test_a_failing_benchmark_is_reported_and_the_others_still_run(tmp_path, monkeypatch):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import run
+
+        broken = type(sys)("bench_broken")
+        broken.bench_fails = lambda: (_ for _ in ()).throw(RuntimeError("no such demo"))
+        broken.bench_works = lambda: lambda: None
+        monkeypatch.setattr(run, "load_modules", lambda: [broken])
+        assert run.main(["--repeats", "2"]) == 1
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_the_explorer_benchmarks_move_every_control():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_erf
+        import bench_init
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    moved = set().union(*bench_erf.MOVES)
+    assert moved == set(bench_erf.NAMES)
+    assert set().union(*bench_init.MOVES) == {"strength", "depth", "activation"}

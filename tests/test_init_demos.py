@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+import torch
+from erf_reference import reference
 
 import rflesson as rfl
-from rflesson.course.lesson05.demos import EXPLORER_MAX_DEPTH, explore_init, init_explorer
+from rflesson.course.lesson05.demos import (
+    EXPLORER_MAX_DEPTH,
+    explore_init,
+    explorer_batch,
+    init_explorer,
+)
 from rflesson.course.lesson05.experiments import (
     one_layer_erf,
     smoothed,
@@ -18,6 +27,7 @@ from rflesson.course.lesson05.experiments import (
     strength_sweep,
     training_comparison,
 )
+from rflesson.erf_exact import StackBatch, draw_samples
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +51,49 @@ def test_callback_at_extremes_never_raises(demo, settings):
     assert result.depth == settings["depth"]
     assert result.usual.shape == (2 * settings["depth"] + 1,) * 2
     assert np.isclose(result.usual.sum(), 1) and np.isclose(result.scaled.sum(), 1)
-    assert "layers" in demo.text.value
+    assert "layer" in demo.text.value
     assert (result.problem is not None) == (settings["depth"] == 1)
     assert demo.image.value[:4] == b"\x89PNG"
+    if settings["depth"] == 1:  # issue 14: it printed "Gaussian R² -4.010" beside this note
+        assert demo.text.value.count("Gaussian R² —") == 2
+
+
+CORNERS = list(itertools.product((0.0, 0.5, 1.0), (1, 2, EXPLORER_MAX_DEPTH), ("relu", "none")))
+
+
+def _close(got: float, want: float, tolerance: float = 0.02) -> bool:
+    return abs(got - want) <= tolerance * abs(want)
+
+
+@pytest.mark.parametrize("strength, depth, activation", CORNERS)
+def test_every_corner_agrees_with_erf_map_on_the_whole_field(strength, depth, activation):
+    """Both maps and their numbers, against erf_map on a larger input (same networks, inputs)."""
+    result = explore_init(strength, depth, activation)
+    for erf, stats, s in (
+        (result.usual, result.usual_stats, 0.0),
+        (result.scaled, result.scaled_stats, strength),
+    ):
+        batch = explorer_batch(s, depth, activation)
+        inputs, _ = draw_samples(batch, seed=0)
+        expected, outside = reference(batch, inputs, None, dtype=torch.float32)
+        assert erf.shape == (2 * depth + 1,) * 2 and abs(outside) < 1e-6
+        assert np.abs(erf - expected).sum() <= 0.02
+        want = rfl.erf_stats(expected)
+        assert _close(stats.size, want.size) and _close(stats.sigma[1], want.sigma[1])
+        if depth > 1:
+            assert _close(stats.gaussian_r2, want.gaussian_r2)
+
+
+def test_the_explorer_networks_are_centre_scaled_init():
+    """The scaled weights are what center_scaled_init_(reset=False) makes of the usual ones."""
+    usual = explorer_batch(0.0, 3, "relu").modules()
+    for net in usual:
+        rfl.center_scaled_init_(net, 0.7, reset=False)
+    again, expected = StackBatch.from_modules(usual), explorer_batch(0.7, 3, "relu")
+    for a, b in zip(again.weights, expected.weights, strict=True):
+        torch.testing.assert_close(a, b)
+    std = float(explorer_batch(0.0, 3, "relu").weights[1].std())
+    assert std == pytest.approx(np.sqrt(2 / (8 * 9)), rel=0.05)  # He et al.'s for ReLU
 
 
 def test_strength_zero_gives_the_same_map_as_the_usual_init():

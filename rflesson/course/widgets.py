@@ -22,6 +22,9 @@ class LiveFigure:
     """Sliders, a text line and a figure that is redrawn whenever a slider moves.
 
     ``describe(result)`` returns a short HTML summary shown above the figure.
+    ``render(figure, result)``, if given, replaces "clear the figure, draw,
+    encode a PNG" on each refresh: it updates the figure's existing artists
+    and returns the PNG bytes itself (see :mod:`rflesson.course.blit`).
     A demo never shows a traceback: impossible settings are explained by
     ``compute``/``draw``; anything unexpected is reported in plain words and
     kept in ``self.error`` so that tests can fail on it.
@@ -35,11 +38,13 @@ class LiveFigure:
         *,
         describe: Callable[[object], str] | None = None,
         figsize: tuple[float, float] = (7.0, 3.5),
+        render: Callable[[Figure, object], bytes] | None = None,
     ):
         self.controls = controls
         self.compute = compute
         self.draw = draw
         self.describe = describe
+        self.render = render
         self.figure = Figure(figsize=figsize)
         self.image = widgets.Image(format="png")
         self.text = widgets.HTML()
@@ -73,9 +78,12 @@ class LiveFigure:
         started = time.perf_counter()
         try:
             self.result = self.compute(**self.values())
-            self.figure.clear()
-            self.draw(self.figure, self.result)
-            self.image.value = png_bytes(self.figure)
+            if self.render is None:
+                self.figure.clear()
+                self.draw(self.figure, self.result)
+                self.image.value = png_bytes(self.figure)
+            else:
+                self.image.value = self.render(self.figure, self.result)
             self.text.value = self.describe(self.result) if self.describe else ""
             self.error = None
         except Exception as error:  # a demo must never show a traceback

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
+from torch import nn
 
-from ...erf import Box, ErfStats, erf_map, erf_stats, trf_box
-from ...rf import receptive_field
-from ...stacks import conv_stack
+from ...erf import Box, ErfStats, erf_stats
+from ...erf_exact import StackBatch, outer_stats, stack_erf, uniform_profile_1d, work
+from ..blit import BlitCanvas, nice_ceiling
 from ..style import COLORS, ERF_CMAP
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
 
@@ -94,14 +98,36 @@ def draw_profile(ax: Axes, erf: np.ndarray, exact: np.ndarray, variance: float, 
 
 #: Sub-sampling and dilation choices of the explorer.
 LAYOUTS = ("plain", "stride 2 (first 2 layers)", "dilation 2")
-EXPLORER_INPUT = 41
+EXPLORER_MAX_DEPTH = 40
 EXPLORER_SAMPLES = 8
 EXPLORER_CHANNELS = 2
+#: The longest one explorer update may spend measuring, in milliseconds of the time
+#: model below.  A field that needs more is measured on a smaller input, and the demo
+#: says so instead of printing numbers.
+EXPLORER_BUDGET_MS = 150.0
+#: The time model: milliseconds per unit of :class:`rflesson.erf_exact.Work`, fitted
+#: (least squares, 90 settings) to stack_erf on one thread of the development machine
+#: while it was busy; a quiet machine takes about half.  Elementwise work matters as
+#: much as multiply-adds with 2 channels; strided layers run network by network.
+COST_MS = {
+    "multiply_adds": 1.0e-7,
+    "strided_multiply_adds": 1.2e-6,
+    "values": 2.1e-5,
+    "mask_values": 5.5e-6,
+    "layer_passes": 0.06,
+}
 
 
 @dataclass(frozen=True)
 class ExplorerResult:
-    """One setting of the ERF explorer: the map, its theoretical box and its numbers."""
+    """One setting of the ERF explorer: the map, how it was obtained, and its numbers.
+
+    ``method`` is ``"exact"`` (uniform linear stack: the closed form),
+    ``"measured"`` (the whole theoretical field, ``side`` pixels a side) or
+    ``"cut"`` (too large to measure in time: a ``side`` x ``side`` input,
+    smaller than the field; ``stats`` is then None, as numbers of the middle
+    of the field would not describe the whole).
+    """
 
     depth: int
     kernel: int
@@ -109,22 +135,91 @@ class ExplorerResult:
     activation: str
     layout: str
     dropout: float
-    erf: np.ndarray | None
-    box: Box | None
+    erf: np.ndarray | None = field(repr=False, compare=False)
     trf_size: int
+    side: int
+    method: str
     stats: ErfStats | None
+    lattice_step: int = 1
     problem: str | None = None
 
+    @property
+    def cut(self) -> bool:
+        return self.method == "cut"
 
-def _layout(depth: int, layout: str) -> dict:
+
+def _layout(depth: int, layout: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Strides and dilations of each layer."""
+    strides, dilations = (1,) * depth, (1,) * depth
     if layout == "stride 2 (first 2 layers)":
-        return {"stride": tuple(2 if i < 2 else 1 for i in range(depth))}
-    if layout == "dilation 2":
-        return {"dilation": 2}
-    return {}
+        strides = tuple(2 if i < 2 else 1 for i in range(depth))
+    elif layout == "dilation 2":
+        dilations = (2,) * depth
+    return strides, dilations
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=6)
+def _weight_bank(kernel: int, weights: str) -> tuple[torch.Tensor, ...]:
+    """The explorer's networks before scaling: one tensor per layer, every network at once.
+
+    Standard normal draws (seed 0, layer after layer) or ones.  Layer ``l``
+    is the same at every depth, so a deeper setting adds layers on top of
+    the same networks.
+    """
+    generator = torch.Generator().manual_seed(0)
+    bank = []
+    for layer in range(EXPLORER_MAX_DEPTH):
+        c_in = 1 if layer == 0 else EXPLORER_CHANNELS
+        shape = (EXPLORER_SAMPLES, EXPLORER_CHANNELS, c_in, kernel, kernel)
+        draw = torch.randn(shape, generator=generator) if weights == "random" else torch.ones(shape)
+        bank.append(draw)
+    return tuple(bank)
+
+
+def explorer_batch(
+    depth: int, kernel: int, weights: str, activation: str, layout: str, dropout: float
+) -> StackBatch:
+    """The explorer's networks: ``EXPLORER_SAMPLES`` stacks as ``conv_stack`` makes them.
+
+    Random weights are Gaussian with standard deviation ``gain / sqrt(fan_in)``
+    (the activation's gain), uniform ones ``1 / fan_in``.  ``batch.modules()``
+    gives them as ``ConvStack`` modules, for ``erf_map``.
+    """
+    gain = nn.init.calculate_gain(activation if activation != "none" else "linear")
+    scaled = []
+    for draw in _weight_bank(kernel, weights)[:depth]:
+        fan_in = draw.shape[2] * kernel**2
+        scaled.append(draw * (gain / fan_in**0.5) if weights == "random" else draw / fan_in)
+    strides, dilations = _layout(depth, layout)
+    return StackBatch(
+        weights=tuple(scaled),
+        strides=strides,
+        dilations=dilations,
+        activation=None if activation == "none" else activation,
+        dropout=dropout,
+    )
+
+
+def _cost(batch: StackBatch, window: int | None = None) -> float:
+    """The time model's estimate for one measurement, in milliseconds."""
+    counts = work(batch, window)
+    return sum(rate * getattr(counts, name) for name, rate in COST_MS.items())
+
+
+def _largest_window(batch: StackBatch) -> int:
+    """The largest input (centred, smaller than the field) that the budget allows."""
+    period = 2 * math.prod(batch.strides) * batch.lattice_step()
+    low, high = 0, (batch.field_side() - 1) // period  # window = 1 + period * m
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _cost(batch, 1 + period * middle) <= EXPLORER_BUDGET_MS:
+            low = middle
+        else:
+            high = middle - 1
+    return 1 + period * low
+
+
+@functools.lru_cache(maxsize=32)
 def explore_erf(
     depth: int = 10,
     kernel: int = 3,
@@ -133,29 +228,29 @@ def explore_erf(
     layout: str = "plain",
     dropout: float = 0.0,
 ) -> ExplorerResult:
-    """The ERF of a ``conv_stack`` with these settings, on a 41x41 input (8 samples, 2 channels).
+    """The ERF of the explorer's networks with these settings (pure, cached).
 
-    Pure and cached.  Never raises for settings the sliders reach: a map that
-    is all zero comes back with a ``problem`` explaining it.
+    On exactly the theoretical field: the closed form for uniform linear
+    stacks, otherwise ``EXPLORER_SAMPLES`` random networks and inputs measured
+    by :func:`rflesson.erf_exact.stack_erf` (the same map as ``erf_map`` on
+    any input that holds the field).  A field too large to measure within
+    ``EXPLORER_BUDGET_MS`` is measured on the largest centred input that fits,
+    and flagged as cut.  Never raises for settings the sliders reach: a map
+    that is all zero comes back with a ``problem`` explaining it.
     """
-    act = None if activation == "none" else activation
-    options = dict(
-        channels=EXPLORER_CHANNELS,
-        weights=weights,
-        activation=act,
-        dropout=dropout,
-        **_layout(depth, layout),
-    )
-    layers = conv_stack(depth, kernel, **options).layers()
-    size = receptive_field(layers, (EXPLORER_INPUT,) * 2).size[0]
-    box = trf_box(layers, EXPLORER_INPUT)
-    exact = weights == "uniform" and act is None and dropout == 0
-    erf = erf_map(
-        lambda: conv_stack(depth, kernel, **options),
-        EXPLORER_INPUT,
-        n=1 if exact else EXPLORER_SAMPLES,
-        seed=0,
-    )
+    dropout = round(float(dropout), 2)
+    batch = explorer_batch(depth, kernel, weights, activation, layout, dropout)
+    trf_size = batch.field_side()
+    stats = None
+    if weights == "uniform" and not batch.needs_forward():
+        profile = uniform_profile_1d(batch.kernels, batch.strides, batch.dilations)
+        erf, method, side = np.outer(profile, profile), "exact", trf_size
+        stats = outer_stats(profile, profile)  # erf_stats of that map, in O(side)
+    elif _cost(batch) <= EXPLORER_BUDGET_MS:
+        erf, method, side = stack_erf(batch, seed=0), "measured", trf_size
+    else:
+        side = _largest_window(batch)
+        erf, method = stack_erf(batch, seed=0, window=side), "cut"
     settings = dict(
         depth=depth,
         kernel=kernel,
@@ -163,8 +258,10 @@ def explore_erf(
         activation=activation,
         layout=layout,
         dropout=dropout,
-        box=box,
-        trf_size=size,
+        trf_size=trf_size,
+        side=side,
+        method=method,
+        lattice_step=batch.lattice_step(),
     )
     if not erf.sum() > 0:
         problem = (
@@ -172,40 +269,215 @@ def explore_erf(
             "(for example all ReLUs on it are off). Try fewer layers or another activation."
         )
         return ExplorerResult(erf=None, stats=None, problem=problem, **settings)
-    return ExplorerResult(erf=erf, stats=erf_stats(erf, trf_box=box), **settings)
+    if method == "measured":
+        stats = erf_stats(erf)
+    erf = erf.astype(np.float32)  # for the picture; the numbers come from float64
+    erf.setflags(write=False)
+    return ExplorerResult(erf=erf, stats=stats, **settings)
+
+
+#: A map wider than this many pixels is shrunk to fit its panel (about 210 pixels).
+PANEL_PIXELS = 150
+
+
+def _shown_step(result: ExplorerResult) -> int:
+    """Draw every pixel, or only the reachable sub-grid of a dilated stack.
+
+    Holes one pixel wide cannot be drawn on a map shrunk to its panel: there,
+    the picture shows the pixels that reach the unit (and says so).
+    """
+    return result.lattice_step if result.side > PANEL_PIXELS else 1
+
+
+def _shrunk(picture: np.ndarray) -> np.ndarray:
+    """Block means of ``factor x factor`` pixels for a map far larger than its panel.
+
+    What drawing it shrunk would show anyway, at a fraction of the cost.  The
+    map is padded with zeros (outside the field) to a multiple of the factor,
+    evenly on both sides: the shift is under one block.
+    """
+    factor = picture.shape[0] // (2 * PANEL_PIXELS) + 1
+    if factor == 1:
+        return picture
+    pad = -picture.shape[0] % factor
+    padded = np.pad(picture, ((pad // 2, pad - pad // 2),) * 2)
+    blocks = padded.shape[0] // factor
+    return padded.reshape(blocks, factor, blocks, factor).mean(axis=(1, 3))
+
+
+def _column_profile(result: ExplorerResult) -> tuple[np.ndarray, np.ndarray]:
+    """The ERF's share per column (or per reachable column), and the bar edges in pixels."""
+    step = _shown_step(result)
+    shares = result.erf.sum(axis=0, dtype=np.float64)[::step]
+    half = (result.side - 1) / 2
+    edges = np.arange(shares.size + 1) * step - half - step / 2
+    return shares, edges
+
+
+class _ExplorerView:
+    """The explorer's figure, built once: :meth:`update` shows one result in it.
+
+    Left, the map on the square of the theoretical field (orange), with a
+    dark margin around it: nothing outside the field moves the unit.  Right,
+    the ERF's share per column, with the field's edges.
+    """
+
+    MARGIN = 0.12  # dark margin around the field, as a share of its half-width
+
+    def __init__(self, fig: Figure) -> None:
+        self.figure = fig
+        self.map_ax, self.profile_ax = fig.subplots(
+            1,
+            2,
+            gridspec_kw={
+                "width_ratios": [1, 1.4],
+                "left": 0.02,
+                "right": 0.98,
+                "bottom": 0.17,
+                "top": 0.84,
+                "wspace": 0.22,
+            },
+        )
+        ax = self.map_ax
+        edge = 1 + self.MARGIN
+        ax.set_facecolor(colormaps[ERF_CMAP](0.0))
+        self.image = ax.imshow(
+            np.zeros((1, 1)), cmap=ERF_CMAP, extent=(-1, 1, 1, -1), interpolation="antialiased"
+        )
+        self.box = Rectangle((-1, -1), 2, 2, fill=False, edgecolor=COLORS["rf"], lw=1.5)
+        ax.add_patch(self.box)
+        ax.set_xlim(-edge, edge)
+        ax.set_ylim(edge, -edge)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        self.title = ax.set_title(" ", fontsize=9)
+        ax = self.profile_ax
+        self.bars = ax.stairs([0.0], [0.0, 1.0], fill=True, color=_BAR_COLOUR, lw=0)
+        self.edges = [ax.axvline(0.0, color=COLORS["rf"], lw=1.5) for _ in range(2)]
+        ax.set_xlabel("column from the centre (orange: theoretical RF edge)")
+        ax.set_ylabel("share of the ERF")
+        ax.xaxis.set_major_locator(MaxNLocator(7, integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        self.message = fig.text(0.5, 0.5, "", ha="center", va="center", wrap=True)
+
+    def update(self, result: ExplorerResult) -> tuple[list, tuple]:
+        """Show ``result``; return the artists that changed and the key of the rest."""
+        changing = [self.image, self.box, self.title, self.bars, *self.edges, self.message]
+        shown = result.problem is None
+        for ax in (self.map_ax, self.profile_ax):
+            ax.set_visible(shown)
+        self.message.set_text(result.problem or "")
+        if not shown:
+            return changing, ("problem",)
+        step = _shown_step(result)
+        picture = _shrunk(result.erf[::step, ::step])
+        self.image.set_data(picture)
+        self.image.set_clim(0.0, float(picture.max()))
+        big = picture.shape[0] > PANEL_PIXELS
+        self.image.set_interpolation("antialiased" if big else "nearest")
+        self.box.set_visible(not result.cut)
+        if result.cut:
+            self.title.set_text(_CUT_TITLE.format(side=result.side, trf=result.trf_size))
+            self.title.set_color(COLORS["warn"])
+        else:
+            side = result.side
+            self.title.set_text(_WHOLE_TITLE.format(side=side, how=_HOW[result.method]))
+            self.title.set_color("black")
+        shares, edges = _column_profile(result)
+        self.bars.set_data(shares, edges)
+        half_field = result.trf_size / 2
+        for line, x in zip(self.edges, (-half_field, half_field), strict=True):
+            line.set_xdata([x, x])
+            line.set_visible(not result.cut)
+        # limits in coarse steps: most slider moves then keep the drawn axes
+        reach = nice_ceiling(result.side / 2 * (1 + self.MARGIN))
+        top = nice_ceiling(1.15 * float(shares.max()))
+        self.profile_ax.set_xlim(-reach, reach)
+        self.profile_ax.set_ylim(0.0, top)
+        return changing, (reach, top)
+
+
+_BAR_COLOUR = "#bd98c9"  # COLORS["erf"] at 60 % on white, opaque: thin bars do not shimmer
+_WHOLE_TITLE = "ERF on the whole {side}x{side} field ({how})"
+_CUT_TITLE = "field cut at {side} of {trf} px:\ntoo large to measure in time"
+_HOW = {"exact": "exact", "measured": "measured"}
 
 
 def draw_explorer(fig: Figure, result: ExplorerResult) -> None:
-    """The map with its box (left) and the row-summed profile with the box's edges (right)."""
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
-    if result.problem:
-        for ax in (left, right):
-            ax.set_axis_off()
-        fig.text(0.5, 0.5, result.problem, ha="center", va="center", wrap=True)
-        return
-    draw_erf(left, result.erf, box=result.box, title=f"ERF, {EXPLORER_INPUT}x{EXPLORER_INPUT}")
-    profile = result.erf.sum(axis=0)
-    x = np.arange(len(profile)) - len(profile) // 2
-    right.fill_between(x, profile, color=COLORS["erf"], alpha=0.6, step="mid")
-    (_, _), (c0, c1) = result.box
-    for edge in (c0 - 0.5, c1 + 0.5):
-        right.axvline(edge - len(profile) // 2, color=COLORS["rf"], lw=1.5)
-    right.set_xlim(x[0] - 0.5, x[-1] + 0.5)
-    right.set_xlabel("column from the centre (orange: theoretical RF edge)")
-    right.set_ylabel("share of the ERF")
-    fig.tight_layout()
+    """The map on its theoretical field (left) and the ERF's share per column (right)."""
+    _ExplorerView(fig).update(result)
+
+
+class _ExplorerRenderer:
+    """LiveFigure's ``render``: one view per figure, updated in place and blitted."""
+
+    def __init__(self) -> None:
+        self.view: _ExplorerView | None = None
+        self.canvas: BlitCanvas | None = None
+
+    def __call__(self, fig: Figure, result: ExplorerResult) -> bytes:
+        if self.view is None or self.view.figure is not fig:
+            fig.clear()
+            self.view, self.canvas = _ExplorerView(fig), BlitCanvas(fig)
+        changing, key = self.view.update(result)
+        return self.canvas.png(changing, key)
+
+
+def _r2_text(stats: ErfStats, depth: int) -> str:
+    """The Gaussian fit's R², or a dash where a fit means nothing (one layer, or no spread)."""
+    if depth == 1 or not math.isfinite(stats.gaussian_r2):
+        return "—"
+    return f"{stats.gaussian_r2:.3f}"
+
+
+_CUT_LINE = (
+    "theoretical RF <b>{trf}</b> px &nbsp; <b>field cut at {side} px</b>: measuring the whole "
+    "field would take too long for a slider, so no numbers are shown (they would describe only "
+    "the middle of the field). Fewer layers or a smaller kernel fit."
+)
+_NUMBERS_LINE = (
+    "theoretical RF <b>{trf}</b> px &nbsp; ERF size <b>{size:.1f}</b> px (ERF/TRF {ratio:.2f}) "
+    "&nbsp; σ = {sigma:.2f} px &nbsp; Gaussian R² {r2} &nbsp; ({how})"
+)
+_EXACT_HOW = "exact: every weight equal, a box convolved with itself once per layer"
+_MEASURED_HOW = "{n} random networks and inputs, {c} channels"
+_ONE_LAYER = "One layer: the ERF is the kernel itself; a Gaussian fit means nothing here."
+_LATTICE = (
+    "Dilation {step} in every layer: only every {step}th pixel (in each direction) reaches the "
+    "unit. The map has holes (gridding), which lower its size and its Gaussian fit."
+)
+_LATTICE_SHRUNK = (
+    " The picture shows only those pixels: at this size the holes are too fine to draw."
+)
 
 
 def describe_explorer(result: ExplorerResult) -> str:
     """One line of numbers under the sliders."""
     if result.problem:
         return f"<b>{result.problem}</b>"
+    if result.cut:
+        return _CUT_LINE.format(trf=result.trf_size, side=result.side)
     s = result.stats
-    return (
-        f"theoretical RF <b>{result.trf_size}</b> px &nbsp; ERF size <b>{s.size:.1f}</b> px "
-        f"(ERF/TRF {s.size / result.trf_size:.2f}) &nbsp; σ = {s.sigma[1]:.2f} px &nbsp; "
-        f"Gaussian R² {s.gaussian_r2:.3f} &nbsp; mass inside the box {100 * s.trf_mass:.1f} %"
+    how = (
+        _EXACT_HOW
+        if result.method == "exact"
+        else _MEASURED_HOW.format(n=EXPLORER_SAMPLES, c=EXPLORER_CHANNELS)
     )
+    text = _NUMBERS_LINE.format(
+        trf=result.trf_size,
+        size=s.size,
+        ratio=s.size / result.trf_size,
+        sigma=s.sigma[1],
+        r2=_r2_text(s, result.depth),
+        how=how,
+    )
+    if result.depth == 1:
+        text += "<br>" + _ONE_LAYER
+    elif result.lattice_step > 1:
+        text += "<br>" + _LATTICE.format(step=result.lattice_step)
+        if _shown_step(result) > 1:
+            text += _LATTICE_SHRUNK
+    return text
 
 
 def erf_explorer(**start: object) -> LiveFigure:
@@ -220,7 +492,7 @@ def erf_explorer(**start: object) -> LiveFigure:
     )
     values.update(start)
     controls = {
-        "depth": int_slider("layers", values["depth"], 1, 40),
+        "depth": int_slider("layers", values["depth"], 1, EXPLORER_MAX_DEPTH),
         "kernel": dropdown("kernel", (3, 5, 7), values["kernel"]),
         "weights": dropdown("weights", ("random", "uniform"), values["weights"]),
         "activation": dropdown(
@@ -235,4 +507,5 @@ def erf_explorer(**start: object) -> LiveFigure:
         draw_explorer,
         describe=describe_explorer,
         figsize=(7.5, 3.0),
+        render=_ExplorerRenderer(),
     )

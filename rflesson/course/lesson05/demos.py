@@ -12,26 +12,31 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import matplotlib as mpl
 import numpy as np
+import torch
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from torch import nn
 
 from ..._validate import as_int, one_of
-from ...erf import ErfStats, erf_map, erf_stats
+from ...erf import ErfStats, erf_stats
+from ...erf_exact import StackBatch, stack_erf
 from ...init import _check_strength, center_profile, predicted_sigma_ratio
+from ..blit import BlitCanvas, nice_ceiling
 from ..style import COLORS, ERF_CMAP
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
 from .experiments import (
     StrengthSweep,
     TrainingComparison,
-    erf_side,
     one_layer_erf,
     smoothed,
-    stack_factory,
 )
 
 #: The explorer's settings (stated in its description line).
@@ -181,15 +186,52 @@ class ExplorerResult:
     problem: str | None = None
 
 
+@lru_cache(maxsize=1)
+def _weight_bank() -> tuple[torch.Tensor, ...]:
+    """Standard normal draws for the explorer's networks: one tensor per layer, all networks.
+
+    Seed 0, layer after layer, so layer ``l`` is the same at every depth: a
+    deeper setting adds layers to the same networks.
+    """
+    generator = torch.Generator().manual_seed(0)
+    return tuple(
+        torch.randn(
+            (EXPLORER_SAMPLES, EXPLORER_CHANNELS, 1 if layer == 0 else EXPLORER_CHANNELS, 3, 3),
+            generator=generator,
+        )
+        for layer in range(EXPLORER_MAX_DEPTH)
+    )
+
+
+def explorer_batch(strength: float, depth: int, activation: str) -> StackBatch:
+    """The explorer's ``EXPLORER_SAMPLES`` networks at this strength, as weight tensors.
+
+    Notebook 04's stacks (``conv_stack``: Gaussian weights, standard deviation
+    ``gain / sqrt(fan_in)``, He et al.'s for ReLU) with every kernel scaled tap
+    by tap by :func:`rflesson.center_profile`, as ``center_scaled_init_(...,
+    reset=False)`` does: every strength shares the same draws.
+    """
+    gain = nn.init.calculate_gain("linear" if activation == "none" else activation)
+    profile = torch.as_tensor(center_profile(3, strength), dtype=torch.float32)
+    weights = tuple(
+        draw * (gain / (draw.shape[2] * 9) ** 0.5) * profile for draw in _weight_bank()[:depth]
+    )
+    return StackBatch(
+        weights=weights,
+        strides=(1,) * depth,
+        dilations=(1,) * depth,
+        activation=None if activation == "none" else activation,
+    )
+
+
 @lru_cache(maxsize=128)
 def _explorer_map(strength: float, depth: int, activation: str) -> np.ndarray:
-    build = stack_factory(
-        depth,
-        strength,
-        activation=None if activation == "none" else activation,
-        channels=EXPLORER_CHANNELS,
-    )
-    erf = erf_map(build, erf_side(depth), n=EXPLORER_SAMPLES, seed=0)
+    """The ERF on the whole theoretical field (``2 depth + 1`` pixels a side), exactly.
+
+    Measured only where the central unit looks (:func:`rflesson.erf_exact.stack_erf`):
+    the same map as ``erf_map`` on any larger input with the same networks and inputs.
+    """
+    erf = stack_erf(explorer_batch(strength, depth, activation), seed=0)
     erf.setflags(write=False)
     return erf
 
@@ -206,6 +248,8 @@ def explore_init(
     strength = round(_check_strength(strength), 4)
     depth = as_int("depth", depth, minimum=1)
     one_of("activation", activation, ACTIVATIONS)
+    if depth > EXPLORER_MAX_DEPTH:
+        raise ValueError(f"depth must be at most {EXPLORER_MAX_DEPTH}, got {depth}")
     usual = _explorer_map(0.0, depth, activation)
     scaled = _explorer_map(strength, depth, activation)
     usual_stats, scaled_stats = erf_stats(usual), erf_stats(scaled)
@@ -229,78 +273,179 @@ def explore_init(
     )
 
 
+def _centred_extent(erf: np.ndarray) -> tuple[float, float, float, float]:
+    h, w = erf.shape
+    return (-(w // 2) - 0.5, w // 2 + 0.5, h // 2 + 0.5, -(h // 2) - 0.5)
+
+
+class _ExplorerView:
+    """The init explorer's figure, built once; :meth:`update` shows one result in it.
+
+    Usual ERF, centre-scaled ERF (one colour scale), their difference (red:
+    the centre-scaled ERF has more, blue: less) and the column sums.
+    """
+
+    def __init__(self, fig: Figure) -> None:
+        self.figure = fig
+        # a fixed layout: tight_layout would cost about 90 ms of every slider move
+        self.axes = fig.subplots(
+            1,
+            4,
+            gridspec_kw={
+                "width_ratios": [1, 1, 1, 1.5],
+                "left": 0.035,
+                "right": 0.99,
+                "bottom": 0.16,
+                "top": 0.9,
+                "wspace": 0.3,
+            },
+        )
+        blank = np.zeros((1, 1))
+        self.images = []
+        for ax, cmap, title in zip(
+            self.axes[:3],
+            (ERF_CMAP, ERF_CMAP, "RdBu_r"),
+            ("usual init", " ", "difference (red: more)"),
+            strict=True,
+        ):
+            self.images.append(ax.imshow(blank, cmap=cmap, interpolation="nearest"))
+            ax.set_facecolor(colormaps[cmap](0.0 if cmap == ERF_CMAP else 0.5))  # no influence
+            ax.set_title(title)
+            ax.tick_params(labelsize=8)
+        self.scaled_title = self.axes[1].title
+        for ax in self.axes[1:3]:
+            ax.set_yticks([])
+        ax = self.axes[3]
+        (self.usual_line,) = ax.plot([], [], "o-", ms=2.5, lw=1.2, color=COLORS["muted"])
+        (self.scaled_line,) = ax.plot([], [], "o-", ms=2.5, lw=1.2, color=COLORS["erf"])
+        ax.set_xlabel("pixels from the centre")
+        ax.set_ylabel("ERF column sums")
+        self.legend = ax.legend(
+            [self.usual_line, self.scaled_line],
+            ["usual", "centre-scaled"],
+            fontsize=8,
+            loc="upper left",
+        )
+        self.profile_title = ax.set_title(" ")
+        for ax in self.axes:  # few ticks: each costs about 1 ms of every full redraw
+            ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        self.axes[0].yaxis.set_major_locator(MaxNLocator(5, integer=True))
+        self.axes[3].yaxis.set_major_locator(MaxNLocator(4))
+
+    def update(self, result: ExplorerResult) -> tuple[list, tuple]:
+        """Show ``result``; return the artists that changed and the key of the rest."""
+        top = max(float(result.usual.max()), float(result.scaled.max()))
+        difference = result.scaled - result.usual
+        limit = float(np.abs(difference).max()) or 1.0
+        for image, data, low, high in zip(
+            self.images,
+            (result.usual, result.scaled, difference),
+            (0.0, 0.0, -limit),
+            (top, top, limit),
+            strict=True,
+        ):
+            image.set_data(data)
+            image.set_extent(_centred_extent(data))
+            image.set_clim(low, high)
+        self.scaled_title.set_text(f"centre-scaled ({result.strength:g})")
+        peak = 0.0
+        labels = []
+        for line, erf, stats, label in (
+            (self.usual_line, result.usual, result.usual_stats, "usual"),
+            (self.scaled_line, result.scaled, result.scaled_stats, "centre-scaled"),
+        ):
+            column = erf.sum(axis=0)  # the ERF's share in each column: sums to 1
+            line.set_data(np.arange(column.size) - column.size // 2, column)
+            peak = max(peak, float(column.max()))
+            labels.append(f"{label}: σ {stats.sigma[1]:.2f}")
+        for text, label in zip(self.legend.get_texts(), labels, strict=True):
+            text.set_text(label)
+        if result.problem:
+            self.profile_title.set_text("one layer: see the note above")
+            self.profile_title.set_color(COLORS["warn"])
+            self.profile_title.set_fontsize(9)
+        else:
+            self.profile_title.set_text(
+                f"σ ratio {result.sigma_ratio:.3f} (theory {result.predicted_ratio:.3f})"
+            )
+            self.profile_title.set_color("black")
+            self.profile_title.set_fontsize(mpl.rcParams["axes.titlesize"])
+        # the whole field in view, in steps of 5 pixels: most moves keep the drawn axes
+        half = 0.5 + 5 * math.ceil(result.depth / 5)
+        for ax in self.axes[:3]:
+            ax.set_xlim(-half, half)
+            ax.set_ylim(half, -half)
+        ceiling = nice_ceiling(1.45 * peak)
+        self.axes[3].set_xlim(-half, half)
+        self.axes[3].set_ylim(0, ceiling)
+        changing = [
+            *self.images,
+            self.scaled_title,
+            self.usual_line,
+            self.scaled_line,
+            self.legend,
+            self.profile_title,
+        ]
+        return changing, (half, ceiling)
+
+
 def draw_explorer(fig: Figure, result: ExplorerResult) -> None:
     """Usual ERF, centre-scaled ERF (one colour scale), their difference, and column sums.
 
     The difference map (red: the centre-scaled ERF has more, blue: less)
     shows where the mass goes: out of the centre, into a ring around it.
     """
-    # a fixed layout: tight_layout would cost about 90 ms of every slider move
-    axes = fig.subplots(
-        1,
-        4,
-        gridspec_kw={
-            "width_ratios": [1, 1, 1, 1.5],
-            "left": 0.035,
-            "right": 0.99,
-            "bottom": 0.16,
-            "top": 0.9,
-            "wspace": 0.3,
-        },
-    )
-    top = max(float(result.usual.max()), float(result.scaled.max()))
-    half = EXPLORER_MAX_DEPTH // 2
-    _show_map(axes[0], result.usual, "usual init", half=half, vmax=top)
-    _show_map(axes[1], result.scaled, f"centre-scaled ({result.strength:g})", half, top)
-    difference = result.scaled - result.usual
-    limit = float(np.abs(difference).max()) or 1.0
-    h, w = difference.shape
-    extent = (-(w // 2) - 0.5, w // 2 + 0.5, h // 2 + 0.5, -(h // 2) - 0.5)
-    axes[2].imshow(
-        difference, cmap="RdBu_r", vmin=-limit, vmax=limit, extent=extent, interpolation="nearest"
-    )
-    axes[2].set_xlim(-half - 0.5, half + 0.5)
-    axes[2].set_ylim(half + 0.5, -half - 0.5)
-    axes[2].set_title("difference (red: more)")
-    axes[2].tick_params(labelsize=8)
-    for ax in axes[1:3]:
-        ax.set_yticks([])
-    ax = axes[3]
-    peak = 0.0
-    for erf, stats, colour, label in (
-        (result.usual, result.usual_stats, COLORS["muted"], "usual"),
-        (result.scaled, result.scaled_stats, COLORS["erf"], "centre-scaled"),
-    ):
-        column = erf.sum(axis=0)  # the ERF's share in each column: sums to 1
-        x = np.arange(column.size) - column.size // 2
-        ax.plot(
-            x, column, "o-", ms=2.5, lw=1.2, color=colour, label=f"{label}: σ {stats.sigma[1]:.2f}"
-        )
-        peak = max(peak, float(column.max()))
-    ax.set_xlim(-half, half)
-    ax.set_ylim(0, 1.45 * peak)
-    ax.set_xlabel("pixels from the centre")
-    ax.set_ylabel("ERF column sums")
-    ax.legend(fontsize=8, loc="upper left", ncol=1)
-    if result.problem:
-        ax.set_title("one layer: see the note above", fontsize=9, color=COLORS["warn"])
-    else:
-        ax.set_title(f"σ ratio {result.sigma_ratio:.3f} (theory {result.predicted_ratio:.3f})")
-    for ax in axes:  # few ticks: each costs about 1 ms of every redraw
-        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
-    for ax in (axes[0], axes[3]):
-        ax.yaxis.set_major_locator(MaxNLocator(4))
+    _ExplorerView(fig).update(result)
+
+
+class _ExplorerRenderer:
+    """LiveFigure's ``render``: one view per figure, updated in place and blitted."""
+
+    def __init__(self) -> None:
+        self.view: _ExplorerView | None = None
+        self.canvas: BlitCanvas | None = None
+
+    def __call__(self, fig: Figure, result: ExplorerResult) -> bytes:
+        if self.view is None or self.view.figure is not fig:
+            fig.clear()
+            self.view, self.canvas = _ExplorerView(fig), BlitCanvas(fig)
+        changing, key = self.view.update(result)
+        return self.canvas.png(changing, key)
+
+
+_ONE_LAYER = "1 layer"
+_LAYERS = "{depth} layers"
+_DESCRIBE = (
+    "<b>{layers}</b> ({activation}, {channels} channels, {samples} random networks, "
+    "on the whole {side}x{side} field): usual ERF size {u_size:.1f} px, σ {u_sigma:.2f}, "
+    "Gaussian R² {u_r2} &nbsp;|&nbsp; centre-scaled size {s_size:.1f} px, σ {s_sigma:.2f}, "
+    "Gaussian R² {s_r2}"
+)
+
+
+def _r2_text(stats: ErfStats, depth: int) -> str:
+    """The Gaussian fit's R², or a dash where a fit means nothing (one layer, no spread)."""
+    if depth == 1 or not np.isfinite(stats.gaussian_r2):
+        return "—"
+    return f"{stats.gaussian_r2:.3f}"
 
 
 def describe_explorer(result: ExplorerResult) -> str:
     """One line: sizes, sigmas, Gaussian fits and the settings used."""
     u, s = result.usual_stats, result.scaled_stats
-    text = (
-        f"<b>{result.depth} layers</b> ({result.activation}, {EXPLORER_CHANNELS} channels, "
-        f"{EXPLORER_SAMPLES} random networks): usual ERF size {u.size:.1f} px, "
-        f"σ {np.mean(u.sigma):.2f}, Gaussian R² {u.gaussian_r2:.3f} &nbsp;|&nbsp; "
-        f"centre-scaled size {s.size:.1f} px, σ {np.mean(s.sigma):.2f}, "
-        f"Gaussian R² {s.gaussian_r2:.3f}"
+    layers = _ONE_LAYER if result.depth == 1 else _LAYERS.format(depth=result.depth)
+    text = _DESCRIBE.format(
+        layers=layers,
+        activation=result.activation,
+        channels=EXPLORER_CHANNELS,
+        samples=EXPLORER_SAMPLES,
+        side=result.usual.shape[0],
+        u_size=u.size,
+        u_sigma=np.mean(u.sigma),
+        u_r2=_r2_text(u, result.depth),
+        s_size=s.size,
+        s_sigma=np.mean(s.sigma),
+        s_r2=_r2_text(s, result.depth),
     )
     if result.problem:
         text += f'<br><span style="color:{COLORS["warn"]}">{result.problem}</span>'
@@ -315,5 +460,10 @@ def init_explorer(strength: float = 1.0, depth: int = 10, activation: str = "rel
         "activation": dropdown("activation", ACTIVATIONS, activation),
     }
     return LiveFigure(
-        controls, explore_init, draw_explorer, describe=describe_explorer, figsize=(11.0, 3.2)
+        controls,
+        explore_init,
+        draw_explorer,
+        describe=describe_explorer,
+        figsize=(11.0, 3.2),
+        render=_ExplorerRenderer(),
     )
