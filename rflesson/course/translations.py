@@ -208,7 +208,9 @@ def updated_message_catalog(template, old):
     strings rflesson no longer shows.
     """
     catalog = old if old is not None else _new_catalog()
-    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+    catalog.update(
+        template, no_fuzzy_matching=False, update_header_comment=False, update_creation_date=False
+    )
     catalog.obsolete.clear()
     return catalog
 
