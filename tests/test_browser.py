@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium; RFLESSON_CHROMIUM names another binary (e.g. /usr/bin/chromium-browser).
+CHROMIUM = Path(os.environ.get("RFLESSON_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -34,9 +35,12 @@ CHROMIUM_ARGS = [
 ]
 STARTUP_SECONDS = 60
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
+HOW_TO_GET_CHROMIUM = (
+    f"Chromium is not installed at {CHROMIUM}; to get it: `sudo apt-get install chromium` "
+    "(Debian/Ubuntu; `.ci/run` does this), then `make test` again."
 )
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=HOW_TO_GET_CHROMIUM)
 
 
 def _free_port() -> int:
@@ -100,7 +104,10 @@ def lab(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium, driven by Playwright (never `playwright install`)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="Playwright is not installed: run `make test`, which installs it.",
+    )
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
