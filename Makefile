@@ -20,6 +20,8 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 TEST_TIMEOUT ?= 3000
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 START_PAGE := notebooks/00_start_here.ipynb
+# More JupyterLab options, e.g. make lab LAB_ARGS="--port=8890 --no-browser"
+LAB_ARGS ?=
 STUDENT_COPIES := student/00_start_here.ipynb
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
@@ -47,7 +49,7 @@ $(TEST_STAMP): $(LAB_STAMP)
 # Serves the repository root (so student/ is in the file browser) and opens the start page.
 lab: setup | $(STUDENT_COPIES)
 	@echo "rflesson: to stop JupyterLab, press Ctrl-C twice here (or run '$(BIN)/jupyter server stop' elsewhere)"
-	$(BIN)/jupyter lab --ServerApp.root_dir=. $(START_PAGE) $(ROOT_FLAG)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(START_PAGE) $(ROOT_FLAG) $(LAB_ARGS)
 
 # Strict nbval on every notebook twice: with oneDNN off (a stand-in for another CPU:
 # stored outputs must not depend on the convolution kernels), then as is, with the rest.
