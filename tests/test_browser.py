@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from rflesson.course.widgets import STATIC_HINT, WIDGET_VIEW
+
 ROOT = Path(__file__).resolve().parent.parent
 # Debian's Chromium; RFLESSON_CHROMIUM names another binary (e.g. /usr/bin/chromium-browser).
 CHROMIUM = Path(os.environ.get("RFLESSON_CHROMIUM", "/usr/bin/chromium"))
@@ -143,7 +145,10 @@ def test_start_here_demo_renders_and_responds(lab, browser, tmp_path):
         slider.wait_for(state="attached")
         slider.scroll_into_view_if_needed()
         assert panel.locator(".widget-slider").count() == 4, "four sliders in the demo"
-        assert "VBox(children" not in panel.locator(".jp-OutputArea-output").all_inner_texts()
+        assert "VBox(children" not in " ".join(
+            panel.locator(".jp-OutputArea-output").all_inner_texts()
+        )
+        _assert_each_demo_shows_once(page, _demo_cells("00_start_here.ipynb"))
 
         readout = panel.locator(".widget-readout").first
         image = panel.locator(".widget-image").first
@@ -173,10 +178,63 @@ def test_start_here_demo_renders_and_responds(lab, browser, tmp_path):
 LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
 
 
-def _demo_cells(name: str) -> int:
-    """How many cells of a stored notebook display a demo (tagged nbval-ignore-output)."""
+def _demo_cells(name: str) -> list[int]:
+    """Positions, among the code cells of a stored notebook, of the cells showing a demo."""
     cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
-    return sum("nbval-ignore-output" in c["metadata"].get("tags", []) for c in cells)
+    code = [c for c in cells if c["cell_type"] == "code"]
+    return [
+        i for i, c in enumerate(code) if any(WIDGET_VIEW in o.get("data", {}) for o in c["outputs"])
+    ]
+
+
+PICTURES_PER_CODE_CELL = r"""(hint) => [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')].map(cell => {
+        const outputs = cell.querySelector('.jp-OutputArea');
+        return {
+            live: cell.querySelectorAll('.jp-OutputArea img.widget-image').length,
+            pictures: cell.querySelectorAll('.jp-OutputArea img').length,
+            hint: outputs !== null && outputs.innerText.includes(hint),
+        };
+    })"""
+
+
+def _assert_each_demo_shows_once(page, demos: list[int]) -> None:
+    """Each demo cell shows one live widget and no second, static picture; no other cell does."""
+    page.wait_for_function(
+        "(n) => document.querySelectorAll("
+        "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea img.widget-image').length >= n",
+        arg=len(demos),
+    )
+    cells = page.evaluate(PICTURES_PER_CODE_CELL, STATIC_HINT)
+    for index, cell in enumerate(cells):
+        if index in demos:
+            assert cell == {"live": 1, "pictures": 1, "hint": False}, f"code cell {index}: {cell}"
+        else:
+            assert cell["live"] == 0 and not cell["hint"], f"code cell {index}: {cell}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lead: remove this mark once the notebooks are re-executed with LiveFigure's "
+    "static picture in each demo's stored output",
+)
+def test_before_running_a_stored_demo_shows_its_picture_and_how_to_move_it(lab, browser):
+    """A notebook opened, not run: JupyterLab cannot show the widget, so it shows the picture."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{lab}/lab/tree/notebooks/00_start_here.ipynb?reset")
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").first.wait_for()
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+        cells = page.evaluate(PICTURES_PER_CODE_CELL, STATIC_HINT)
+        for index in _demo_cells("00_start_here.ipynb"):
+            assert cells[index] == {"live": 0, "pictures": 1, "hint": True}, cells[index]
+        outputs = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea")
+        text = " ".join(outputs.all_inner_texts())
+        assert "Error displaying widget" not in text and "VBox(children" not in text
+    finally:
+        page.close()
+        _shut_down_kernels(lab)
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -195,7 +253,7 @@ def test_every_lesson_runs_in_the_browser_and_its_first_demo_responds(lab, brows
         assert "Traceback" not in outputs and "Error displaying widget" not in outputs
         assert panel.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
         assert "VBox(children" not in outputs, "a demo fell back to text"
-        assert panel.locator(".widget-image").count() >= _demo_cells(name)
+        _assert_each_demo_shows_once(page, _demo_cells(name))
 
         demo = panel.locator(".jp-OutputArea-output .widget-vbox").first
         demo.scroll_into_view_if_needed()
