@@ -22,7 +22,6 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 START_PAGE := notebooks/00_start_here.ipynb
 # More JupyterLab options, e.g. make lab LAB_ARGS="--port=8890 --no-browser"
 LAB_ARGS ?=
-STUDENT_COPIES := student/00_start_here.ipynb
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
 .PHONY: setup setup-test lab test lint unit nbval nbval-portable notebooks student bench clean
@@ -47,7 +46,9 @@ $(TEST_STAMP): $(LAB_STAMP)
 	touch $@
 
 # Serves the repository root (so student/ is in the file browser) and opens the start page.
-lab: setup | $(STUDENT_COPIES)
+# Writes the learner's copies to student/ only when there is no student/ yet.
+lab: setup
+	test -d student || $(BIN)/python -m rflesson.course student notebooks student
 	@echo "rflesson: to stop JupyterLab, press Ctrl-C twice here (or run '$(BIN)/jupyter server stop' elsewhere)"
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(START_PAGE) $(ROOT_FLAG) $(LAB_ARGS)
 
@@ -73,12 +74,8 @@ nbval-portable: setup-test
 notebooks: setup
 	$(BIN)/python -m rflesson.course execute notebooks/*.ipynb
 
-# Learner copies (solutions replaced by stubs) in student/.  `make lab` writes them
-# once, when they are missing, and never overwrites a learner's work.
+# Learner copies (solutions replaced by stubs) in student/, overwriting what is there.
 student: setup
-	$(BIN)/python -m rflesson.course student notebooks student
-
-$(STUDENT_COPIES): | $(LAB_STAMP)
 	$(BIN)/python -m rflesson.course student notebooks student
 
 bench: setup
