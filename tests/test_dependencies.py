@@ -57,3 +57,28 @@ def test_postbuild_installs_package_without_dependencies():
     text = (ROOT / "binder/postBuild").read_text()
     assert "set -e" in text and "pip install --no-deps -e ." in text
     assert "rflesson.course student" in text
+
+
+MAINTAINER_TOOLS = {"pytest", "nbval", "ruff", "hypothesis", "playwright"}
+
+
+def _extra(name: str) -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {_requirement(r)[0] for r in project["optional-dependencies"][name]}
+
+
+def test_learners_get_the_course_and_maintainers_their_tools():
+    assert "jupyterlab" in _extra("course")
+    assert not MAINTAINER_TOOLS & _extra("course"), "`make lab` must not install these"
+    assert MAINTAINER_TOOLS <= _extra("dev")
+
+
+def test_make_lab_installs_the_course_extra_and_make_test_adds_dev():
+    makefile = (ROOT / "Makefile").read_text()
+    lab = re.search(r"^\$\(LAB_STAMP\):.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
+    test = re.search(r"^\$\(TEST_STAMP\):.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
+    assert '"$(TORCH_PIN)" -e ".[course]"' in lab and "dev" not in lab
+    assert '"$(TORCH_PIN)" -e ".[course,dev]"' in test
+    assert '--no-deps "$(TORCHVISION_PIN)"' in test
+    assert re.search(r"^lab: setup\b", makefile, re.MULTILINE), "make lab needs only the lab set"
+    assert re.search(r"^test: lint nbval-portable$", makefile, re.MULTILINE)

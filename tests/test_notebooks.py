@@ -8,6 +8,7 @@ that tags are used as the course intends.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+IGNORE_REASON = "nbval-ignore-reason"
 
 
 def _load(path: Path) -> nbformat.NotebookNode:
@@ -81,15 +83,76 @@ def test_executed_once_top_to_bottom_without_errors(notebook_path):
                 assert output.name != "stderr" or "Warning" not in output.text, output.text
 
 
-def test_only_widget_cells_skip_output_comparison(notebook_path):
+def _asserts(source: str) -> bool:
+    """Whether a cell's code (IPython magics allowed) contains an ``assert`` statement."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    tree = ast.parse(TransformerManager().transform_cell(source))
+    return any(isinstance(node, ast.Assert) for node in ast.walk(tree))
+
+
+def ignore_output_problem(cell) -> str | None:
+    """What is wrong with a cell's use of ``nbval-ignore-output`` (None if nothing).
+
+    The tag goes on every demo, and otherwise only on a cell whose output truly
+    varies by machine: such a cell records why in its metadata
+    (``"nbval-ignore-reason": "<why>"``) and asserts the claim its output supports,
+    so that it still fails when the claim breaks.
+    """
+    tags = cell.metadata.get("tags", [])
+    tagged = "nbval-ignore-output" in tags
+    reason = str(cell.metadata.get(IGNORE_REASON, "")).strip()
+    if "nbval-skip" in tags:
+        return "no cell may be skipped (nbval-skip)"
+    if any(WIDGET_VIEW in output.get("data", {}) for output in cell.outputs):
+        return None if tagged else "a widget cell must be tagged nbval-ignore-output"
+    if IGNORE_REASON in cell.metadata and not tagged:
+        return f"{IGNORE_REASON} on a cell not tagged nbval-ignore-output"
+    if not tagged:
+        return None
+    if not reason:
+        return (
+            "nbval-ignore-output on a cell without a widget needs a recorded reason: "
+            f'cell metadata "{IGNORE_REASON}": "<why>"'
+        )
+    if not _asserts(cell.source):
+        return "a cell whose output nbval ignores must assert the claim it supports"
+    return None
+
+
+def test_only_widget_cells_and_recorded_reasons_skip_output_comparison(notebook_path):
     for cell in _code_cells(_load(notebook_path)):
-        tags = cell.metadata.get("tags", [])
-        shows_widget = any(WIDGET_VIEW in o.get("data", {}) for o in cell.outputs)
-        if "nbval-ignore-output" in tags:
-            assert shows_widget, f"nbval-ignore-output on a cell without a widget:\n{cell.source}"
-        elif shows_widget:
-            pytest.fail(f"a widget cell must be tagged nbval-ignore-output:\n{cell.source}")
-        assert "nbval-skip" not in tags, "no cell may be skipped"
+        problem = ignore_output_problem(cell)
+        assert problem is None, f"{problem}:\n{cell.source}"
+
+
+def _cell(source: str, tags=(), widget=False, **metadata):
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(tags), **metadata})
+    data = {WIDGET_VIEW: {"model_id": "m"}} if widget else {"text/plain": "0.87"}
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+    return cell
+
+
+@pytest.mark.parametrize(
+    "cell, wrong",
+    [
+        (_cell("rfl.demo()", ["nbval-ignore-output"], widget=True), False),
+        (_cell("rfl.demo()", widget=True), True),
+        (_cell("print(accuracy)"), False),
+        (_cell("print(accuracy)", ["nbval-ignore-output"]), True),
+        (_cell("print(accuracy)", ["nbval-ignore-output"], **{IGNORE_REASON: " "}), True),
+        (_cell("print(accuracy)", ["nbval-ignore-output"], **{IGNORE_REASON: "CPU"}), True),
+        (_cell("# assert accuracy > 0.8", ["nbval-ignore-output"], **{IGNORE_REASON: "CPU"}), True),
+        (
+            _cell("%time x = 1\nassert x > 0.8", ["nbval-ignore-output"], **{IGNORE_REASON: "CPU"}),
+            False,
+        ),
+        (_cell("assert accuracy > 0.8", **{IGNORE_REASON: "CPU"}), True),
+        (_cell("rfl.demo()", ["nbval-ignore-output", "nbval-skip"], widget=True), True),
+    ],
+)
+def test_the_ignore_output_rule_itself(cell, wrong):
+    assert (ignore_output_problem(cell) is not None) == wrong
 
 
 def test_solution_cells_only_assign_answers(notebook_path):

@@ -14,10 +14,19 @@ def test_first_code_block_is_the_two_commands():
     assert commands == ["make lab", "make test"]
 
 
-def test_every_lesson_is_linked_and_has_a_binder_badge():
+def test_every_lesson_is_linked_and_has_a_binder_and_a_colab_badge():
+    from rflesson.course.setup_cell import REPOSITORY  # what the notebooks install from
+
+    colab = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/"
     for name in NOTEBOOKS:
         assert f"(notebooks/{name})" in README, name
         assert f"?urlpath=lab/tree/notebooks/{name})" in README, name
+        assert f"({colab}{name})" in README, name
+
+
+def test_readme_says_how_to_stop_the_lab_and_where_student_copies_are():
+    assert "Ctrl-C twice" in README and "jupyter server stop" in README
+    assert "`student/`" in README
 
 
 def test_every_linked_notebook_exists():
@@ -27,7 +36,7 @@ def test_every_linked_notebook_exists():
 
 def test_makefile_targets_named_in_readme_exist():
     makefile = (ROOT / "Makefile").read_text()
-    for target in set(re.findall(r"`make (\w+)", README)):
+    for target in set(re.findall(r"`make ([\w-]+)", README)):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
 
 

@@ -8,12 +8,25 @@ import re
 from pathlib import Path
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+START_PAGE = "00_start_here.ipynb"
+COURSE_PAGE = "https://github.com/rflesson/rflesson#the-course"
+NOT_FOUND = (
+    "The list of lessons is read from the course's notebooks, which are not beside this "
+    "one; the lessons are listed at {url}"
+)
 
 
 class CourseMap(list):
-    """The lessons as (file, title, minutes) rows; shows as a linked table."""
+    """The lessons as (file, title, minutes) rows; shows as a linked table.
+
+    Empty when the notebooks could not be found: it then shows where the
+    lessons are listed online instead.
+    """
 
     def _repr_html_(self) -> str:
+        if not self:
+            link = f'<a href="{COURSE_PAGE}">{html.escape(COURSE_PAGE)}</a>'
+            return f"<p>{NOT_FOUND.format(url=link)}</p>"
         rows = "".join(
             f'<tr><td><a href="{name}">{html.escape(title)}</a></td><td>{minutes} min</td></tr>'
             for name, title, minutes in self
@@ -25,21 +38,47 @@ class CourseMap(list):
         )
 
     def __repr__(self) -> str:
+        if not self:
+            return NOT_FOUND.format(url=COURSE_PAGE)
         lines = [f"{title:<48} {minutes:>4} min" for _, title, minutes in self]
         return "\n".join(lines)
 
 
-def course_map(notebook_dir: str | Path = NOTEBOOK_DIR) -> CourseMap:
-    """Read each lesson's title and estimated time from its first cell.
+def find_notebook_dir() -> Path | None:
+    """The folder holding the course's notebooks, or None where there is none.
 
-    The table in the start page is built from the notebooks themselves, so it
-    can never disagree with them.
+    The running notebook's folder (the working directory) comes first: it
+    holds the lessons the learner has open, also for student copies or a
+    course installed from git (as on Colab), whose notebooks are not beside
+    the package.  Then the checkout the package was installed from.
     """
-    rows = CourseMap()
-    for path in sorted(Path(notebook_dir).glob("[0-9][0-9]_*.ipynb")):
+    for folder in (Path.cwd(), NOTEBOOK_DIR):
+        if (folder / START_PAGE).is_file():
+            return folder
+    return None
+
+
+def _lesson_row(path: Path) -> tuple[str, str, int]:
+    """(file, title, minutes) from a notebook's first cell; the file name if unreadable."""
+    try:
         first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
         text = "".join(first["source"])
         title = text.splitlines()[0].lstrip("# ").strip()
-        minutes = re.search(r"estimated time\W+(\d+)", text, re.IGNORECASE)
-        rows.append((path.name, title, int(minutes.group(1)) if minutes else 0))
-    return rows
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return path.name, path.stem, 0
+    minutes = re.search(r"estimated time\W+(\d+)", text, re.IGNORECASE)
+    return path.name, title, int(minutes.group(1)) if minutes else 0
+
+
+def course_map(notebook_dir: str | Path | None = None) -> CourseMap:
+    """Read each lesson's title and estimated time from its first cell.
+
+    The table in the start page is built from the notebooks themselves, so it
+    can never disagree with them.  ``notebook_dir`` defaults to
+    :func:`find_notebook_dir`; where no notebooks are found the map is empty
+    and says where the lessons are listed online.
+    """
+    folder = Path(notebook_dir) if notebook_dir is not None else find_notebook_dir()
+    if folder is None:
+        return CourseMap()
+    return CourseMap(_lesson_row(path) for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")))

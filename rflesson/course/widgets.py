@@ -8,6 +8,7 @@ values and reading ``demo.result``; learners just move the sliders.
 
 from __future__ import annotations
 
+import base64
 import html
 import time
 from collections.abc import Callable
@@ -16,6 +17,9 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from .style import png_bytes
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+STATIC_HINT = "A picture of the demo's first state: run the notebook to move the sliders."
 
 
 class LiveFigure:
@@ -99,10 +103,30 @@ class LiveFigure:
         if not self._paused:
             self.refresh()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, object]:
+        """One output, several representations: live in JupyterLab, a picture elsewhere.
 
-        display(self.widget)
+        JupyterLab prefers the widget view, so a running notebook shows the live demo
+        once.  A viewer that cannot run it (a code host, nbviewer, a notebook opened
+        before running) takes the HTML: the summary line, the current picture and a
+        line saying how to make it move.  ``image/png`` and ``text/plain`` serve
+        viewers that render neither widgets nor HTML.
+        """
+        bundle: dict[str, object] = {
+            WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
+            "text/plain": STATIC_HINT,
+        }
+        hint = f"<p><em>{html.escape(STATIC_HINT, quote=False)}</em></p>"
+        if not self.image.value:  # the first drawing failed: self.text explains why
+            bundle["text/html"] = f"<div>{self.text.value}</div>{hint}"
+            return bundle
+        picture = base64.b64encode(self.image.value).decode("ascii")
+        bundle["text/html"] = (
+            f"<div>{self.text.value}</div>"
+            f'<img src="data:image/png;base64,{picture}" alt="{html.escape(STATIC_HINT)}"/>{hint}'
+        )
+        bundle["image/png"] = picture
+        return bundle
 
 
 def int_slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:
