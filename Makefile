@@ -24,7 +24,7 @@ START_PAGE := notebooks/00_start_here.ipynb
 LAB_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: setup setup-test lab test lint unit nbval nbval-portable notebooks student bench clean
+.PHONY: setup setup-test lab test lint unit nbval nbval-portable notebooks catalogs student bench clean
 
 setup: $(LAB_STAMP)
 
@@ -48,7 +48,8 @@ $(TEST_STAMP): $(LAB_STAMP)
 # Serves the repository root (so student/ is in the file browser) and opens the start page.
 # Writes the learner's copies to student/ only when there is no student/ yet.
 lab: setup
-	test -d student || $(BIN)/python -m rflesson.course student notebooks student
+	test -d student || { $(BIN)/python -m rflesson.course student notebooks student && \
+		$(BIN)/python -m rflesson.course student notebooks/vi student/vi; }
 	@echo "rflesson: to stop JupyterLab, press Ctrl-C twice here (or run '$(BIN)/jupyter server stop' elsewhere)"
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(START_PAGE) $(ROOT_FLAG) $(LAB_ARGS)
 
@@ -70,13 +71,23 @@ nbval: setup-test
 nbval-portable: setup-test
 	timeout $(TEST_TIMEOUT) $(BIN)/pytest notebooks $(NBVAL) --onednn-off
 
-# Re-execute every notebook in place, top to bottom in a fresh kernel.
-notebooks: setup
+# Re-execute every notebook in place, top to bottom in a fresh kernel; then build the
+# Vietnamese edition from the English notebooks and the catalogs, and execute it too.
+notebooks: setup-test
 	$(BIN)/python -m rflesson.course execute notebooks/*.ipynb
+	$(BIN)/python -m rflesson.course translate
+	$(BIN)/python -m rflesson.course execute notebooks/vi/*.ipynb
 
-# Learner copies (solutions replaced by stubs) in student/, overwriting what is there.
+# Bring the Vietnamese catalogs up to date with the English sources (prints what is left
+# to translate) and compile rflesson's catalog.
+catalogs: setup-test
+	$(BIN)/python -m rflesson.course catalogs
+
+# Learner copies (solutions replaced by stubs) in student/ and student/vi/, overwriting
+# what is there.
 student: setup
 	$(BIN)/python -m rflesson.course student notebooks student
+	$(BIN)/python -m rflesson.course student notebooks/vi student/vi
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
