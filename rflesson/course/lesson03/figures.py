@@ -99,6 +99,35 @@ def growth(max_depth: int = 8, input_size: int = 256, kernel: int = 3) -> Growth
     return Growth(depths, input_size, size, jump, n_out)
 
 
+def growth_table(g: Growth) -> str:
+    """``g`` as a text table: for each depth, each stack's RF, jump and output length.
+
+    The RF and jump columns keep their (English) names in every language, as
+    the course's glossary does; "depth" and "out" are translated.
+
+    >>> print(growth_table(growth(max_depth=1, input_size=8)))
+    depth                  plain               strided                pooled               dilated
+                   RF  jump  out         RF  jump  out         RF  jump  out         RF  jump  out
+        1            3    1    8           3    2    4           4    2    4           3    1    8
+    """
+    # TRANSLATORS: column heads of a text table. "out" is the number of output units: keep it short.
+    depth, out = _("depth"), _("out")
+    out_width = max(5, len(out) + 2)
+    width = 12 + 5 + out_width  # RF, jump, out
+    heads = f"{'RF  jump  ' + out:>{width}}"
+    lines = [
+        depth + " " + "".join(f"{kind:>{width}}" for kind in STACKS),
+        " " * (len(depth) + 1) + heads * len(STACKS),
+    ]
+    for i, d in enumerate(g.depths):
+        row = ""
+        for kind in STACKS:
+            n_out = g.n_out[kind][i]
+            row += f"{g.size[kind][i]:>12}{g.jump[kind][i]:>5}{n_out or '-':>{out_width}}"
+        lines.append(f"{d:{len(depth)}d} {row}")
+    return "\n".join(lines)
+
+
 def _n_out(layers: list[Layer], input_size: int) -> int | None:
     try:
         return receptive_field(layers, input_size).n_out
