@@ -110,8 +110,9 @@ def growth_table(g: Growth) -> str:
                    RF  jump  out         RF  jump  out         RF  jump  out         RF  jump  out
         1            3    1    8           3    2    4           4    2    4           3    1    8
     """
-    # TRANSLATORS: column heads of a text table. "out" is the number of output units: keep it short.
-    depth, out = _("depth"), _("out")
+    depth = _("depth")
+    # TRANSLATORS: a column head: the number of output units (the table widens to fit it).
+    out = _("out")
     out_width = max(5, len(out) + 2)
     width = 12 + 5 + out_width  # RF, jump, out
     heads = f"{'RF  jump  ' + out:>{width}}"
