@@ -435,3 +435,121 @@ def test_identity_checks_reject_sizes_that_do_not_divide():
         df.interleaving_difference(rate=3, size=31)
     with pytest.raises(ValueError, match="multiple of 2\\*\\*depth"):
         df.strided_vs_dilated(depth=3, size=60)
+
+
+# -- the Vietnamese edition (issue 15) ---------------------------------------------------------
+
+#: English words of lesson 03's figures and readouts that the Vietnamese text never uses (the
+#: kept terms of notebooks/vi/GLOSSARY.md, such as kernel, stride, rate, unit, offset, are not here).
+ENGLISH_ONLY = (
+    "the of and to for from at on yet none found only every each too small fits nowhere "
+    "hole holes path paths rates offsets pixels units weights samples layers convolution "
+    "convolutions missed shown spans reads change predicts predicted alone real first number "
+    "length growth costs wide centre per axis red others next away gives reached share common "
+    "factor rule depth size position window"
+).split()
+
+
+@pytest.fixture
+def vietnamese():
+    """Speak Vietnamese for one test, then English again (other tests read English text)."""
+    rfl.set_language("vi")
+    yield
+    rfl.set_language("en")
+
+
+def _figure_texts(fig) -> list[str]:
+    texts = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.texts]
+        if ax.get_legend() is not None:
+            texts += [t.get_text() for t in ax.get_legend().get_texts()]
+    return [t for t in texts if t]
+
+
+def _english_left(text: str) -> list[str]:
+    import re
+
+    words = re.findall(r"[A-Za-z]+", re.sub(r"<[^>]*>", " ", text))  # HTML tags are not text
+    return [w for w in words if w.lower() in ENGLISH_ONLY]
+
+
+def _vietnamese_texts():
+    """Every text lesson 03's figures and demos show, at default and extreme settings."""
+    figures = {
+        "growth": lambda f: df.draw_growth(f, df.growth(8), highlight="dilated", depth=4),
+        "kernels": lambda f: df.draw_dilated_kernels(f),
+        "gridding": lambda f: df.draw_gridding(f, [df.gridding(r) for r in [(2, 2, 2), (1, 2, 5)]]),
+        "resolution": lambda f: df.draw_resolution(f, 3, 32),
+        "causal": lambda f: df.draw_causal_tree(f.add_subplot(), (1, 2, 4, 8)),
+        "lattice": lambda f: df.draw_lattice(f, [df.lattice_experiment((2, 2, 2), size=8)]),
+        "profiles": lambda f: df.draw_profiles(f, {"strided x4": df.stack_layers("strided", 4)}),
+        "first layer": lambda f: df.draw_first_layer(f.add_subplot(), df.first_layer((2, 1, 6))),
+    }
+    for name, draw in figures.items():
+        fig = Figure(figsize=(9, 4))
+        draw(fig)
+        yield name, _figure_texts(fig)
+    yield "growth table", [df.growth_table(df.growth(3, 16))]
+    settings = {
+        dd.dilated_kernel_demo: [{}, {"input_size": 3, "kernel": 5, "dilation": 6}, {"kernel": 1}],
+        dd.dilation_explorer: [
+            {},
+            {"depth": 1},
+            {"depth": 6, "kernel": 7, "r1": 16, "r2": 16, "r3": 16, "r4": 16, "r5": 16, "r6": 16},
+            *[
+                dict(depth=3, kernel=3, r1=a, r2=b, r3=c)
+                for a, b, c in [(2, 2, 2), (1, 3, 1), (2, 1, 6), (2, 2, 3), (1, 2, 5)]
+            ],
+            {"depth": 3, "kernel": 2, "r1": 1, "r2": 2, "r3": 5},
+        ],  # fmt: skip
+        dd.stack_comparison: [
+            {"kind": kind, "depth": depth, "input_size": 32}
+            for kind in df.STACKS
+            for depth in (1, 8)
+        ],
+    }
+    for make, moves in settings.items():
+        demo = make()
+        labels = [c.description for c in demo.controls.values()]
+        for move in moves:
+            demo.set(**move)
+            assert demo.error is None, (make.__name__, move, demo.error)
+            yield f"{make.__name__} {move}", [demo.text.value, *labels, *_figure_texts(demo.figure)]
+
+
+def test_vietnamese_figures_and_demos_leave_no_english(vietnamese):
+    for name, texts in _vietnamese_texts():
+        for text in texts:
+            assert not _english_left(text), (name, text)
+
+
+def test_the_english_check_finds_english():
+    """The check above can fail: the same figures and demos in English are caught."""
+    rfl.set_language("en")
+    shown = {name: texts for name, texts in _vietnamese_texts()}
+    caught = {name for name, texts in shown.items() if any(map(_english_left, texts))}
+    assert caught == set(shown), set(shown) - caught
+
+
+def test_lesson03_translations_keep_every_placeholder():
+    """Each of lesson 03's Vietnamese strings exists and fills the same named values."""
+    import re
+
+    from rflesson.course import translations
+
+    catalog = translations.read_catalog(translations.message_catalog_path())
+    ours = [
+        m
+        for m in catalog
+        if m.id and any("lesson03" in f or "03_dilation" in f for f, _line in m.locations)
+    ]
+    assert len(ours) > 90
+    for message in ours:
+        english = message.id if isinstance(message.id, tuple) else (message.id,)
+        vietnamese = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(vietnamese) and not message.fuzzy, message.id
+        fields = {f for text in english for f in re.findall(r"\{[^{}]*\}", text)}
+        for text in vietnamese:
+            assert set(re.findall(r"\{[^{}]*\}", text)) == fields, (message.id, text)

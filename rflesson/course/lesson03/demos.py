@@ -28,6 +28,7 @@ from ..._validate import as_int, one_of
 from ...coverage import coverage_map
 from ...rf import ReceptiveField, receptive_field
 from ...sizes import conv_output_size, dilated_kernel_size
+from ..i18n import _, ngettext
 from ..style import COLORS
 from ..widgets import LiveFigure, dropdown, int_slider
 from .figures import (
@@ -96,11 +97,11 @@ def dilated_slide(
     try:
         n_out = conv_output_size(i, k, s, p, d)
     except ValueError:
-        problem = (
-            f"The dilated kernel spans {span} pixels ({k} + ({k} − 1)·({d} − 1)), more than the "
-            f"padded input ({i} + 2·{p} = {i + 2 * p}): it fits nowhere. Lower the dilation or "
+        problem = _(
+            "The dilated kernel spans {span} pixels ({k} + ({k} − 1)·({d} − 1)), more than the "
+            "padded input ({i} + 2·{p} = {padded}): it fits nowhere. Lower the dilation or "
             "the kernel, or add padding."
-        )
+        ).format(span=span, k=k, d=d, i=i, p=p, padded=i + 2 * p)
         return DilatedSlide(i, k, d, p, s, span, 0, (0, 0), (), formula, problem)
     row, col = divmod(step % (n_out * n_out), n_out)
     rows = [row * s - p + d * t for t in range(k)]
@@ -142,12 +143,11 @@ def draw_dilated_slide(fig: Figure, r: DilatedSlide) -> None:
                       edgecolor=COLORS["muted"], lw=1.5)
         )  # fmt: skip
     left.axis("off")
-    left.set_title(
-        f"input {r.input_size}x{r.input_size}"
-        + (f" + padding {r.padding}" if r.padding else "")
-        + f": the kernel spans {r.span}x{r.span}",
-        fontsize=10,
-    )
+    if r.padding:
+        title = _("input {i}x{i} + padding {p}: the kernel spans {span}x{span}")
+    else:
+        title = _("input {i}x{i}: the kernel spans {span}x{span}")
+    left.set_title(title.format(i=r.input_size, p=r.padding, span=r.span), fontsize=10)
     n = max(r.n_out, 1)
     out = np.ones((n, n, 3))
     if r.n_out:
@@ -155,12 +155,15 @@ def draw_dilated_slide(fig: Figure, r: DilatedSlide) -> None:
     right.imshow(out, extent=(-0.5, n - 0.5, n - 0.5, -0.5), interpolation="nearest")
     _grid_lines(right, 0, n)
     right.axis("off")
-    right.set_title(f"output {r.n_out}x{r.n_out}" if r.n_out else "no output", fontsize=10)
+    output = _("output {n}x{n}").format(n=r.n_out) if r.n_out else _("no output")
+    right.set_title(output, fontsize=10)
     if r.problem:
+        # TRANSLATORS: four short lines inside a small square of the figure.
+        fits = _(
+            "the kernel spans {span} px,\nthe padded input\nonly {padded} px:\nit fits nowhere"
+        )
         right.text(
-            (n - 1) / 2, (n - 1) / 2,
-            f"the kernel spans {r.span} px,\nthe padded input\nonly {r.input_size + 2 * r.padding} px:"
-            "\nit fits nowhere",
+            (n - 1) / 2, (n - 1) / 2, fits.format(span=r.span, padded=r.input_size + 2 * r.padding),
             ha="center", va="center", color=COLORS["warn"], fontsize=10,
         )  # fmt: skip
 
@@ -178,11 +181,15 @@ def _grid_lines(ax, lo: int, hi: int) -> None:
 def describe_dilated_slide(r: DilatedSlide) -> str:
     if r.problem:
         return _warn(r.problem)
-    weights = "weight" if r.kernel == 1 else "weights"
-    return (
-        f"Effective kernel size {r.kernel} + ({r.kernel} − 1)·({r.dilation} − 1) = "
-        f"<b>{r.span}</b>, yet only {r.kernel}×{r.kernel} = {r.kernel**2} {weights}. "
-        f"Output side: {r.formula}. Showing output unit {r.unit}."
+    text = ngettext(
+        "Effective kernel size {k} + ({k} − 1)·({d} − 1) = <b>{span}</b>, yet only "
+        "{k}×{k} = {n} weight. Output side: {formula}. Showing output unit {unit}.",
+        "Effective kernel size {k} + ({k} − 1)·({d} − 1) = <b>{span}</b>, yet only "
+        "{k}×{k} = {n} weights. Output side: {formula}. Showing output unit {unit}.",
+        r.kernel**2,
+    )
+    return text.format(
+        k=r.kernel, d=r.dilation, span=r.span, n=r.kernel**2, formula=r.formula, unit=r.unit
     )
 
 
@@ -197,12 +204,12 @@ def dilated_kernel_demo(
     """
     largest = MAX_SLIDE_INPUT + 2 * MAX_SLIDE_PADDING  # 1x1 kernel, stride 1
     controls = {
-        "input_size": int_slider("input size", input_size, 3, MAX_SLIDE_INPUT),
-        "kernel": int_slider("kernel k", kernel, 1, 5),
-        "dilation": int_slider("dilation d", dilation, 1, 6),
-        "padding": int_slider("padding p", padding, 0, MAX_SLIDE_PADDING),
-        "stride": int_slider("stride s", 1, 1, 3),
-        "step": int_slider("window position", 0, 0, largest * largest - 1),
+        "input_size": int_slider(_("input size"), input_size, 3, MAX_SLIDE_INPUT),
+        "kernel": int_slider(_("kernel k"), kernel, 1, 5),
+        "dilation": int_slider(_("dilation d"), dilation, 1, 6),
+        "padding": int_slider(_("padding p"), padding, 0, MAX_SLIDE_PADDING),
+        "stride": int_slider(_("stride s"), 1, 1, 3),
+        "step": int_slider(_("window position"), 0, 0, largest * largest - 1),
     }
     return LiveFigure(
         controls, dilated_slide, draw_dilated_slide, describe=describe_dilated_slide,
@@ -256,44 +263,52 @@ def _compare(grid: Gridding, holes: int) -> str:
     """One sentence on the HDC rule against the holes the map shows."""
     rule = grid.rule
     if rule is None:
-        return "The HDC rule needs at least two layers."
-    sign = "≤" if rule.ok else ">"
-    said = f"HDC rule: M₂ = {rule.m2} {sign} K = {grid.kernel}"
-    if rule.ok and not holes:
-        return f"{said}: no gridding predicted, none found."
-    if not rule.ok and holes:
-        return f"{said}: gridding predicted, and found."
+        return _("The HDC rule needs at least two layers.")
     factor = math.gcd(*grid.rates)
-    if rule.ok and factor > 1:
-        return (
-            f"{said}, yet the map has holes: the rates share the factor {factor}, which "
-            "Wang et al.'s second condition (no common factor) forbids."
+    values = dict(m2=rule.m2, kernel=grid.kernel, factor=factor, r1=grid.rates[0])
+    if rule.ok and not holes:
+        text = _("HDC rule: M₂ = {m2} ≤ K = {kernel}: no gridding predicted, none found.")
+    elif not rule.ok and holes:
+        text = _("HDC rule: M₂ = {m2} > K = {kernel}: gridding predicted, and found.")
+    elif rule.ok and factor > 1:
+        text = _(
+            "HDC rule: M₂ = {m2} ≤ K = {kernel}, yet the map has holes: the rates share the "
+            "factor {factor}, which Wang et al.'s second condition (no common factor) forbids."
         )
-    if rule.ok and grid.rates[0] > 1:
-        return (
-            f"{said}, yet the map has holes: the M₂ test never reads the first layer's rate "
-            f"(r₁ = {grid.rates[0]}). Section 6 of the notebook shows why."
+    elif rule.ok and grid.rates[0] > 1:
+        text = _(
+            "HDC rule: M₂ = {m2} ≤ K = {kernel}, yet the map has holes: the M₂ test never reads "
+            "the first layer's rate (r₁ = {r1}). Section 6 of the notebook shows why."
         )
-    if rule.ok and grid.kernel != 3:
-        return (
-            f"{said}, yet the map has holes: the rule's recursion is written for 3-tap kernels "
-            f"(taps at −r, 0, r), and a {grid.kernel}-tap kernel does not fit it."
+    elif rule.ok and grid.kernel != 3:
+        text = _(
+            "HDC rule: M₂ = {m2} ≤ K = {kernel}, yet the map has holes: the rule's recursion is "
+            "written for 3-tap kernels (taps at −r, 0, r), and a {kernel}-tap kernel does not "
+            "fit it."
         )
-    if rule.ok:
-        return f"{said}, yet the map has holes: the single number M₂ misses a gap here."
-    why = (
-        "the first layer is dilated (r₁ > 1), and the M₂ test does not read its rate"
-        if grid.rates[0] > 1
-        else "its single number M over-estimates the real gaps here"
-    )
-    return f"{said} predicts gridding, yet there are no holes: {why}."
+    elif rule.ok:
+        text = _(
+            "HDC rule: M₂ = {m2} ≤ K = {kernel}, yet the map has holes: the single number M₂ "
+            "misses a gap here."
+        )
+    elif grid.rates[0] > 1:
+        text = _(
+            "HDC rule: M₂ = {m2} > K = {kernel} predicts gridding, yet there are no holes: the "
+            "first layer is dilated (r₁ > 1), and the M₂ test does not read its rate."
+        )
+    else:
+        text = _(
+            "HDC rule: M₂ = {m2} > K = {kernel} predicts gridding, yet there are no holes: its "
+            "single number M over-estimates the real gaps here."
+        )
+    return text.format(**values)
 
 
 def draw_explorer(fig: Figure, e: Explorer) -> None:
     """Left: the coverage map in its RF box. Right: the counts along the centre row."""
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
     fig.subplots_adjust(left=0.03, right=0.97, top=0.86, bottom=0.2, wspace=0.25)
-    title = f"rates {rates_text(e.rates)} · kernel {e.kernel}"
+    title = _("rates {rates} · kernel {kernel}").format(rates=rates_text(e.rates), kernel=e.kernel)
     draw_coverage(left, e.grid, title=title, window=MAP_WINDOW)
     offsets, counts = _centre_window(e.grid.offsets, e.profile, MAP_WINDOW)
     draw_counts(right, offsets, counts, COLORS["rf"])
@@ -305,13 +320,25 @@ def draw_explorer(fig: Figure, e: Explorer) -> None:
     right.set_ylim(-band, top)
     right.yaxis.set_major_formatter(EngFormatter(sep=""))  # 87M, not a 1e7 over the title
     right.set_xlim(offsets[0] - 1, offsets[-1] + 1)
-    right.set_xlabel("input offset from the output unit (its row)")
-    right.set_ylabel("paths")
-    missed = f"{e.grid.missed_offsets} offsets missed per axis"
+    right.set_xlabel(_("input offset from the output unit (its row)"))
+    right.set_ylabel(_("paths"))
+    missed = e.grid.missed_offsets
     if runs:  # a title, not a legend: one text less to draw at every update
-        missed += " (red)"
-    shown = "" if len(offsets) == len(e.profile) else f"\n(centre {len(offsets)} offsets shown)"
-    right.set_title(f"RF {e.grid.size} wide: {missed}{shown}", fontsize=10)
+        title = ngettext(
+            "RF {size} wide: {n} offset missed per axis (red)",
+            "RF {size} wide: {n} offsets missed per axis (red)",
+            missed,
+        )
+    else:
+        title = ngettext(
+            "RF {size} wide: {n} offset missed per axis",
+            "RF {size} wide: {n} offsets missed per axis",
+            missed,
+        )
+    title = title.format(size=e.grid.size, n=missed)
+    if len(offsets) < len(e.profile):
+        title += "\n" + _("(centre {n} offsets shown)").format(n=len(offsets))
+    right.set_title(title, fontsize=10)
 
 
 def _centre_window(offsets: np.ndarray, counts: np.ndarray, window: int):
@@ -324,23 +351,28 @@ def _centre_window(offsets: np.ndarray, counts: np.ndarray, window: int):
 
 def describe_explorer(e: Explorer) -> str:
     size = e.rf.size[0]
-    text = f"RF <b>{size}×{size}</b> (from the engine). "
+    text = _("RF <b>{size}×{size}</b> (from the engine).").format(size=size)
     if e.holes:
-        text += _warn(
-            f"{e.holes} of {size * size} pixels ({_percent(e.hole_share)}) inside the RF are "
-            "holes. "
+        holes = ngettext(
+            "{holes} of {total} pixels ({share}) inside the RF is a hole.",
+            "{holes} of {total} pixels ({share}) inside the RF are holes.",
+            e.holes,
+        )
+        text += " " + _warn(
+            holes.format(holes=e.holes, total=size * size, share=_percent(e.hole_share))
         )
     else:
-        text += f'<span style="color:{COLORS["ok"]}">Every pixel of the RF is reached.</span> '
-    return text + e.note
+        reached = _("Every pixel of the RF is reached.")
+        text += f' <span style="color:{COLORS["ok"]}">{reached}</span>'
+    return f"{text} {e.note}"
 
 
 def _percent(share: float) -> str:
     """A share as a percentage that never rounds a partial share to 0% or 100%."""
     if 0 < share < 0.005:
-        return "under 1%"
+        return _("under 1%")
     if 0.995 <= share < 1:
-        return "over 99%"
+        return _("over 99%")
     return f"{share:.0%}"
 
 
@@ -348,11 +380,12 @@ def dilation_explorer(depth: int = 3, kernel: int = 3, rates=(1, 2, 5)) -> LiveF
     """Depth, a rate per layer and the kernel size: the coverage map and holes, live."""
     rates = tuple(rates) + (1,) * MAX_DEPTH
     controls = {
-        "depth": int_slider("depth", depth, 1, MAX_DEPTH),
-        "kernel": int_slider("kernel K", kernel, 2, 7),
+        "depth": int_slider(_("depth"), depth, 1, MAX_DEPTH),
+        "kernel": int_slider(_("kernel K"), kernel, 2, 7),
     }
     for i in range(MAX_DEPTH):
-        controls[f"r{i + 1}"] = int_slider(f"rate r{i + 1}", int(rates[i]), 1, MAX_RATE)
+        label = _("rate r{i}").format(i=i + 1)
+        controls[f"r{i + 1}"] = int_slider(label, int(rates[i]), 1, MAX_RATE)
     return LiveFigure(
         controls, explore_dilation, draw_explorer, describe=describe_explorer, figsize=(8, 3.8)
     )
@@ -392,10 +425,10 @@ def compare_stacks(kind: str = "dilated", depth: int = 4, input_size: int = 128)
     n_out = table.n_out[kind][depth - 1] if depth <= len(table.depths) else None
     problem = None
     if n_out is None:
-        problem = (
-            f"An input of {input_size} pixels is too small for {depth} {kind} layers: each "
-            "halves the length and nothing would be left. Use a larger input or fewer layers."
-        )
+        problem = _(
+            "An input of {size} pixels is too small for {depth} {kind} layers: each halves the "
+            "length and nothing would be left. Use a larger input or fewer layers."
+        ).format(size=input_size, depth=depth, kind=kind)
     return Comparison(kind, depth, input_size, table, rf, n_out, profile, problem)
 
 
@@ -415,20 +448,24 @@ def draw_comparison(fig: Figure, c: Comparison) -> None:
     _draw_neighbours(fig, ax, c.rf.jump, reach, top)
     ax.set_ylim(0, top * 1.15)
     ax.set_xlim(-reach - 1, reach + 1)
-    ax.set_xlabel("input offset from the unit's centre")
-    ax.set_ylabel("paths")
+    ax.set_xlabel(_("input offset from the unit's centre"))
+    ax.set_ylabel(_("paths"))
     others = ", ".join(
         f"{kind} {c.table.size[kind][c.depth - 1]}" for kind in STACKS if kind != c.kind
     )
-    convs = "convolution" if c.depth == 1 else "convolutions"
-    ax.set_title(
-        f"{c.kind}, {c.depth} 3x3 {convs}: RF {c.rf.size} (the others: {others})\n"
-        f"next unit {c.rf.jump} px away (▼)",
-        fontsize=10,
+    title = ngettext(
+        "{kind}, {depth} 3x3 convolution: RF {size} (the others: {others})\n"
+        "next unit {jump} px away (▼)",
+        "{kind}, {depth} 3x3 convolutions: RF {size} (the others: {others})\n"
+        "next unit {jump} px away (▼)",
+        c.depth,
     )
+    values = dict(kind=c.kind, depth=c.depth, size=c.rf.size, others=others, jump=c.rf.jump)
+    ax.set_title(title.format(**values), fontsize=10)
     if c.problem:
+        small = _("input {size} too small\nfor this depth").format(size=c.input_size)
         ax.text(
-            0.5, 0.5, f"input {c.input_size} too small\nfor this depth", transform=ax.transAxes,
+            0.5, 0.5, small, transform=ax.transAxes,
             ha="center", va="center", color=COLORS["warn"],
             bbox=dict(facecolor="white", edgecolor=COLORS["warn"]),
         )  # fmt: skip
@@ -448,33 +485,40 @@ def _draw_neighbours(fig: Figure, ax, jump: int, reach: int, height: float) -> N
         return
     ax.plot([0], [height], "v", color=COLORS["unit"], ms=4)
     ax.annotate(
-        f"next units every {jump} px:\ntoo close to draw each",
+        _("next units every {jump} px:\ntoo close to draw each").format(jump=jump),
         (0, height), xytext=(8, 0), textcoords="offset points", va="center", fontsize=8,
         color=COLORS["unit"],
     )  # fmt: skip
 
 
 def describe_comparison(c: Comparison) -> str:
-    convs = "convolution" if c.depth == 1 else "convolutions"
-    text = (
-        f"<b>{c.kind}</b>, {c.depth} {convs} ({9 * c.depth} weights per channel pair): "
-        f"RF <b>{c.rf.size}</b>, jump {c.rf.jump}. "
-    )
+    text = ngettext(
+        "<b>{kind}</b>, {depth} convolution ({weights} weights per channel pair): "
+        "RF <b>{size}</b>, jump {jump}.",
+        "<b>{kind}</b>, {depth} convolutions ({weights} weights per channel pair): "
+        "RF <b>{size}</b>, jump {jump}.",
+        c.depth,
+    ).format(kind=c.kind, depth=c.depth, weights=9 * c.depth, size=c.rf.size, jump=c.rf.jump)
     if c.problem:
-        return text + _warn(c.problem)
-    units = "output unit" if c.n_out == 1 else "output units"
-    spacing = "one per input pixel" if c.rf.jump == 1 else f"one every {c.rf.jump} input pixels"
-    return text + (
-        f"An input of {c.input_size} pixels gives <b>{c.n_out}</b> {units} per axis ({spacing})."
-    )
+        return f"{text} {_warn(c.problem)}"
+    if c.rf.jump == 1:
+        spacing = _("one per input pixel")
+    else:
+        spacing = _("one every {jump} input pixels").format(jump=c.rf.jump)
+    gives = ngettext(
+        "An input of {size} pixels gives <b>{n}</b> output unit per axis ({spacing}).",
+        "An input of {size} pixels gives <b>{n}</b> output units per axis ({spacing}).",
+        c.n_out,
+    ).format(size=c.input_size, n=c.n_out, spacing=spacing)
+    return f"{text} {gives}"
 
 
 def stack_comparison(kind: str = "dilated", depth: int = 4, input_size: int = 128) -> LiveFigure:
     """Pick a stack and its depth; compare its RF growth and resolution with the others."""
     controls = {
-        "kind": widgets.ToggleButtons(options=list(STACKS), value=kind, description="stack"),
-        "depth": int_slider("depth", depth, 1, 8),
-        "input_size": dropdown("input size", (32, 64, 128, 256), input_size),
+        "kind": widgets.ToggleButtons(options=list(STACKS), value=kind, description=_("stack")),
+        "depth": int_slider(_("depth"), depth, 1, 8),
+        "input_size": dropdown(_("input size"), (32, 64, 128, 256), input_size),
     }
     return LiveFigure(
         controls, compare_stacks, draw_comparison, describe=describe_comparison, figsize=(8, 3.4)

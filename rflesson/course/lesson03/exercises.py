@@ -8,6 +8,7 @@ from ...coverage import coverage
 from ...layers import Layer
 from ...rf import receptive_field
 from ..check import exercise
+from ..i18n import N_
 
 #: The rates of exercise 03.dilated-stack-rf: each three times the last.
 TRIPLING_RATES = (1, 3, 9, 27)
@@ -26,10 +27,14 @@ def _grids(rates) -> bool:
 
 @exercise(
     "03.dilated-stack-rf",
-    hint="A 3x3 kernel at rate d spans 2d + 1 pixels, so at stride 1 it adds 2d to the RF "
-    "of the layers below it. Start from one pixel and add each layer's share.",
-    explain="1 + 2·(1 + 3 + 9 + 27) = 81 = 3⁴: each layer triples the field. Each of the 81 "
-    "offsets is reached by exactly one path (exercise 4.2 comes back to these rates).",
+    hint=N_(
+        "A 3x3 kernel at rate d spans 2d + 1 pixels, so at stride 1 it adds 2d to the RF "
+        "of the layers below it. Start from one pixel and add each layer's share."
+    ),
+    explain=N_(
+        "1 + 2·(1 + 3 + 9 + 27) = 81 = 3⁴: each layer triples the field. Each of the 81 "
+        "offsets is reached by exactly one path (exercise 4.2 comes back to these rates)."
+    ),
 )
 def _dilated_stack_rf():
     return receptive_field(_stack(TRIPLING_RATES)).size
@@ -75,10 +80,12 @@ class CoversWithoutHoles:
 
 @exercise(
     "03.cover-15",
-    hint="Three 3x3 layers give RF 1 + 2(r1 + r2 + r3), so the rates must add up to 7; "
-    "then keep the gaps small: start with rate 1 and avoid a common factor. "
-    "Try your answer in the explorer above.",
-    explain="Any of (1, 2, 4), (1, 1, 5), (1, 3, 3) in any order works; (2, 2, 3) misses ±6.",
+    hint=N_(
+        "Three 3x3 layers give RF 1 + 2(r1 + r2 + r3), so the rates must add up to 7; "
+        "then keep the gaps small: start with rate 1 and avoid a common factor. "
+        "Try your answer in the explorer above."
+    ),
+    explain=N_("Any of (1, 2, 4), (1, 1, 5), (1, 3, 3) in any order works; (2, 2, 3) misses ±6."),
 )
 def _cover_15():
     return CoversWithoutHoles(3, 15)
@@ -86,11 +93,15 @@ def _cover_15():
 
 @exercise(
     "03.which-grid",
-    hint="A shared factor always grids. Otherwise lay down the taps of the two larger rates "
-    "and look at the gaps they leave: a 3x3 layer at rate 1 closes gaps of at most 3 "
-    "(the order of stride-1 layers does not matter).",
-    explain="(2, 4, 6) shares the factor 2; (1, 4, 8) leaves gaps of 4 that a rate-1 layer "
-    "cannot fill. (1, 3, 9) covers 27 pixels exactly once each: balanced ternary.",
+    hint=N_(
+        "A shared factor always grids. Otherwise lay down the taps of the two larger rates "
+        "and look at the gaps they leave: a 3x3 layer at rate 1 closes gaps of at most 3 "
+        "(the order of stride-1 layers does not matter)."
+    ),
+    explain=N_(
+        "(2, 4, 6) shares the factor 2; (1, 4, 8) leaves gaps of 4 that a rate-1 layer "
+        "cannot fill. (1, 3, 9) covers 27 pixels exactly once each: balanced ternary."
+    ),
 )
 def _which_grid():
     return {rates for rates in GRID_CHOICES if _grids(rates)}
@@ -98,9 +109,11 @@ def _which_grid():
 
 @exercise(
     "03.wavenet-layers",
-    hint="Kernel 2 at rate d adds d samples: 1 + (1 + 2 + ... + 2^(n-1)) = 2^n. "
-    "Find the smallest n with 2^n >= 4096.",
-    explain="2^12 = 4096: twelve layers, dilations 1 to 2048.",
+    hint=N_(
+        "Kernel 2 at rate d adds d samples: 1 + (1 + 2 + ... + 2^(n-1)) = 2^n. "
+        "Find the smallest n with 2^n >= 4096."
+    ),
+    explain=N_("2^12 = 4096: twelve layers, dilations 1 to 2048."),
 )
 def _wavenet_layers():
     n = 1

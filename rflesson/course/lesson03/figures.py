@@ -23,6 +23,7 @@ from ...hdc import HDCResult, hdc_ok
 from ...layers import Layer
 from ...rf import receptive_field
 from ...sizes import dilated_kernel_size
+from ..i18n import _, ngettext
 from ..style import COLORS, COUNT_CMAP
 
 #: Coverage maps up to this side show a border around every pixel.
@@ -98,6 +99,36 @@ def growth(max_depth: int = 8, input_size: int = 256, kernel: int = 3) -> Growth
     return Growth(depths, input_size, size, jump, n_out)
 
 
+def growth_table(g: Growth) -> str:
+    """``g`` as a text table: for each depth, each stack's RF, jump and output length.
+
+    The RF and jump columns keep their (English) names in every language, as
+    the course's glossary does; "depth" and "out" are translated.
+
+    >>> print(growth_table(growth(max_depth=1, input_size=8)))
+    depth                  plain               strided                pooled               dilated
+                   RF  jump  out         RF  jump  out         RF  jump  out         RF  jump  out
+        1            3    1    8           3    2    4           4    2    4           3    1    8
+    """
+    depth = _("depth")
+    # TRANSLATORS: a column head: the number of output units (the table widens to fit it).
+    out = _("out")
+    out_width = max(5, len(out) + 2)
+    width = 12 + 5 + out_width  # RF, jump, out
+    heads = f"{'RF  jump  ' + out:>{width}}"
+    lines = [
+        depth + " " + "".join(f"{kind:>{width}}" for kind in STACKS),
+        " " * (len(depth) + 1) + heads * len(STACKS),
+    ]
+    for i, d in enumerate(g.depths):
+        row = ""
+        for kind in STACKS:
+            n_out = g.n_out[kind][i]
+            row += f"{g.size[kind][i]:>12}{g.jump[kind][i]:>5}{n_out or '-':>{out_width}}"
+        lines.append(f"{d:{len(depth)}d} {row}")
+    return "\n".join(lines)
+
+
 def _n_out(layers: list[Layer], input_size: int) -> int | None:
     try:
         return receptive_field(layers, input_size).n_out
@@ -128,13 +159,13 @@ def draw_growth(fig: Figure, g: Growth, *, highlight: str | None = None, depth: 
         ax.yaxis.set_major_formatter("{x:.0f}")
         ax.minorticks_off()
         ax.set_xticks(g.depths)
-        ax.set_xlabel("number of 3x3 convolutions")
+        ax.set_xlabel(_("number of 3x3 convolutions"))
         if depth is not None:
             ax.axvline(depth, color=COLORS["unit"], lw=1, ls=":")
-    left.set_ylabel("receptive field (pixels)")
-    left.set_title("RF: linear vs exponential growth")
-    right.set_ylabel(f"output length (input {g.input_size})")
-    right.set_title("what it costs in resolution")
+    left.set_ylabel(_("receptive field (pixels)"))
+    left.set_title(_("RF: linear vs exponential growth"))
+    right.set_ylabel(_("output length (input {size})").format(size=g.input_size))
+    right.set_title(_("what it costs in resolution"))
     left.legend(loc="upper left")
     _name_lines(right, g)
     fig.tight_layout()
@@ -150,8 +181,15 @@ def _name_lines(ax: Axes, g: Growth) -> None:
         points = [(d, n) for d, n in zip(g.depths, outs, strict=True) if n is not None]
         d, n = points[len(points) // 2]
         below = n == top  # the full-resolution line runs along the top of the panel
-        ax.annotate(" and ".join(kinds), (d, n), xytext=(4, -8 if below else 6),
+        ax.annotate(names_text(kinds), (d, n), xytext=(4, -8 if below else 6),
                     textcoords="offset points", va="top" if below else "bottom", fontsize=9)  # fmt: skip
+
+
+def names_text(names: list[str]) -> str:
+    """Names joined as a sentence says them: ``plain``, ``plain and dilated``, ``a, b and c``."""
+    if len(names) == 1:
+        return names[0]
+    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 # -- the dilated kernel ----------------------------------------------------------------
@@ -180,7 +218,7 @@ def draw_dilated_kernels(fig: Figure, dilations=(1, 2, 3), kernel: int = 3, grid
                 ax.add_patch(
                     Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=COLORS["rf"], edgecolor="k")
                 )
-        ax.set_title(f"dilation {d}: spans {span}x{span}")
+        ax.set_title(_("dilation {d}: spans {span}x{span}").format(d=d, span=span))
     fig.tight_layout()
 
 
@@ -292,11 +330,13 @@ def draw_coverage(
         _pixel_borders(ax, extent)
     ax.plot([0], [0], marker="s", color=COLORS["unit"], ms=3)
     holes = g.cover.holes
-    verdict = f"{holes} holes" if holes else "no holes"
     colour = COLORS["warn"] if holes else COLORS["ok"]
-    ax.set_title(title or f"rates {rates_text(g.rates)}", fontsize=10)
-    where = f"\n(centre {shown_cols}x{shown_rows} shown)" if cropped else ""
-    ax.set_xlabel(f"RF {cols}x{rows}: {verdict}{where}", color=colour)
+    ax.set_title(title or _("rates {rates}").format(rates=rates_text(g.rates)), fontsize=10)
+    label = _("RF {cols}x{rows}: {verdict}").format(cols=cols, rows=rows, verdict=holes_text(holes))
+    if cropped:
+        shown = _("(centre {cols}x{rows} shown)").format(cols=shown_cols, rows=shown_rows)
+        label = f"{label}\n{shown}"
+    ax.set_xlabel(label, color=colour)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -306,6 +346,13 @@ def _pixel_borders(ax: Axes, extent: tuple[float, float, float, float]) -> None:
     left, right, bottom, top = extent
     ax.vlines(np.arange(left + 1, right), top, bottom, color="white", lw=0.6)
     ax.hlines(np.arange(top + 1, bottom), left, right, color="white", lw=0.6)
+
+
+def holes_text(holes: int) -> str:
+    """``no holes``, ``1 hole``, ``120 holes``, in the current language."""
+    if not holes:
+        return _("no holes")
+    return ngettext("{n} hole", "{n} holes", holes).format(n=holes)
 
 
 def rates_text(rates) -> str:
@@ -331,9 +378,11 @@ def draw_gridding(fig: Figure, stacks: list[Gridding]) -> None:
         if g.rule is not None:
             sign = "≤" if g.rule.ok else ">"
             factor = math.gcd(*g.rates)
-            text = f"HDC: M₂ = {g.rule.m2} {sign} {g.kernel}"
+            values = dict(m2=g.rule.m2, sign=sign, kernel=g.kernel, factor=factor)
             if factor > 1:
-                text += f", common factor {factor}"
+                text = _("HDC: M₂ = {m2} {sign} {kernel}, common factor {factor}").format(**values)
+            else:
+                text = _("HDC: M₂ = {m2} {sign} {kernel}").format(**values)
             ax.text(
                 0.5,
                 -0.2,
@@ -383,7 +432,7 @@ def draw_resolution(fig: Figure, depth: int = 3, input_size: int = 32) -> None:
         for row, u in enumerate(shown[:3]):
             first, last = input_region(layers, u).unclipped
             y = -0.9 - 0.55 * row
-            ax.text(last + 1.5, y + 0.2, f"RF of unit {u}", va="center", fontsize=8)
+            ax.text(last + 1.5, y + 0.2, _("RF of unit {u}").format(u=u), va="center", fontsize=8)
             ax.add_patch(
                 Rectangle(
                     (first, y),
@@ -400,9 +449,9 @@ def draw_resolution(fig: Figure, depth: int = 3, input_size: int = 32) -> None:
             color=COLORS["unit"],
             ms=4,
         )
+        title = _("{kind}: RF {size}, jump {jump}, {n_out} output units for {n_in} input pixels")
         ax.set_title(
-            f"{kind}: RF {rf.size}, jump {rf.jump}, {rf.n_out} output units "
-            f"for {input_size} input pixels",
+            title.format(kind=kind, size=rf.size, jump=rf.jump, n_out=rf.n_out, n_in=input_size),
             fontsize=10,
         )
         ax.set_ylim(-0.9 - 0.55 * 3, 2.2)
@@ -498,9 +547,9 @@ def draw_causal_tree(ax: Axes, rates=(1, 2, 4, 8)) -> None:
             for t in reached[level]:
                 for s in (0, r):
                     ax.plot([t, t - s], [y, y - 1], color=COLORS["rf"], lw=1, zorder=2)
-            ax.text(1.2, y - 0.5, f"rate {r}", va="center", fontsize=9)
-    ax.text(1.2, 0, "input", va="center", fontsize=9)
-    ax.text(1.2, depth, "output", va="center", fontsize=9, color=COLORS["unit"])
+            ax.text(1.2, y - 0.5, _("rate {r}").format(r=r), va="center", fontsize=9)
+    ax.text(1.2, 0, _("input"), va="center", fontsize=9)
+    ax.text(1.2, depth, _("output"), va="center", fontsize=9, color=COLORS["unit"])
     for t in (-width + 1, 0):
         ax.text(t, -0.45, f"t − {-t}" if t else "t", ha="center", va="top", fontsize=9)
     paths = {0: 1}  # paths from the output to each unit of the current layer
@@ -511,9 +560,13 @@ def draw_causal_tree(ax: Axes, rates=(1, 2, 4, 8)) -> None:
                 below[t - s] = below.get(t - s, 0) + n
         paths = below
     counts = set(paths.values())
-    how = "exactly one path each" if counts == {1} else f"{min(counts)} to {max(counts)} paths"
-    ax.set_title(f"kernel 2, rates {', '.join(map(str, rates))}: output t reads the "
-                 f"{len(paths)} samples t − {width - 1} .. t, {how}", fontsize=10)  # fmt: skip
+    if counts == {1}:
+        how = _("exactly one path each")
+    else:
+        how = _("{low} to {high} paths").format(low=min(counts), high=max(counts))
+    title = _("kernel 2, rates {rates}: output t reads the {n} samples t − {back} .. t, {how}")
+    ax.set_title(title.format(rates=rates_text(rates), n=len(paths), back=width - 1, how=how),
+                 fontsize=10)  # fmt: skip
     ax.set_xlim(-width, 4)
     ax.set_ylim(-0.9, depth + 0.3)
     ax.axis("off")
@@ -543,7 +596,7 @@ def lattice_experiment(rates, size: int = 48, seed: int = 0) -> Lattice:
     rates = tuple(as_int(f"rates[{i}]", r, minimum=1) for i, r in enumerate(rates))
     size = as_int("size", size, minimum=4)
     gen = torch.Generator().manual_seed(seed)
-    weights = [torch.randn(1, 1, 3, 3, generator=gen, dtype=torch.float64) for _ in rates]
+    weights = [torch.randn(1, 1, 3, 3, generator=gen, dtype=torch.float64) for _rate in rates]
     x = torch.rand(1, 1, size, size, generator=gen, dtype=torch.float64)
     change = torch.zeros_like(x)
     change[..., 1::2, 1::2] = torch.rand(
@@ -565,12 +618,13 @@ def draw_lattice(fig: Figure, experiments: list[Lattice]) -> None:
     """The input change, then the output change of each network (white: unchanged)."""
     axes = fig.subplots(1, len(experiments) + 1)
     axes[0].imshow(experiments[0].change, cmap="Greys", interpolation="nearest")
-    axes[0].set_title("input change\n(only where row and column are odd)", fontsize=10)
+    axes[0].set_title(_("input change\n(only where row and column are odd)"), fontsize=10)
     for ax, e in zip(axes[1:], experiments, strict=True):
         changed = e.delta > 1e-12
         ax.imshow(np.where(changed, 1.0, 0.0), cmap=ListedColormap(["white", COLORS["unit"]]),
                   vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
-        ax.set_title(f"rates {e.rates}:\n{changed.mean():.0%} of outputs change", fontsize=10)
+        title = _("rates {rates}:\n{share:.0%} of outputs change")
+        ax.set_title(title.format(rates=e.rates, share=changed.mean()), fontsize=10)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -620,10 +674,12 @@ def draw_profiles(fig: Figure, stacks: dict[str, list[Layer]]) -> None:
         rf = cmap.rf
         offsets = np.arange(rf.size) + rf.start - rf.center
         draw_counts(ax, offsets, cmap.counts, STACK_COLORS.get(label.split()[0], COLORS["rf"]))
-        holes = "no holes" if not cmap.holes else f"{cmap.holes} holes"
-        ax.set_title(f"{label}: RF {rf.size}, jump {rf.jump}, {holes}", fontsize=10)
-        ax.set_xlabel("input offset from the unit's centre")
-    axes[0].set_ylabel("paths")
+        title = _("{label}: RF {size}, jump {jump}, {holes}").format(
+            label=label, size=rf.size, jump=rf.jump, holes=holes_text(cmap.holes)
+        )
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(_("input offset from the unit's centre"))
+    axes[0].set_ylabel(_("paths"))
     fig.tight_layout()
 
 
@@ -653,22 +709,26 @@ def first_layer(rates=(2, 2, 2), kernel: int = 3) -> FirstLayer:
     rates = tuple(as_int(f"rates[{i}]", r, minimum=1) for i, r in enumerate(rates))
     kernel = as_int("kernel", kernel, minimum=1)
     rule = hdc_ok(rates, kernel)  # needs two layers or more
-    upper = ", ".join(str(r) for r in rates[1:])
-    stacks = (
-        (f"layers 2..{len(rates)} alone (rates {upper})", rates[1:]),
-        ("+ a first layer at rate 1 (what M₂ ≤ K relies on)", (1, *rates[1:])),
-        (f"+ the real first layer (rate {rates[0]})", rates),
+    above, assumed, actual = (
+        coverage_map([Layer(kernel, dilation=r, padding=r * ((kernel - 1) // 2)) for r in stack])
+        for stack in (rates[1:], (1, *rates[1:]), rates)
     )
-    rows = []
-    for label, stack in stacks:
-        cmap = coverage_map([Layer(kernel, dilation=r, padding=r * ((kernel - 1) // 2))
-                             for r in stack])  # fmt: skip
-        if len(rows) == 0:
-            label += f": gaps up to {largest_gap(cmap.counts)}; the rule's M₂ = {rule.m2}"
-        else:
-            label += f": {cmap.holes} holes" if cmap.holes else ": no holes"
-        rows.append((label, cmap.origin[0], cmap.counts))
-    return FirstLayer(rates, kernel, rule, tuple(rows))
+    labels = (
+        _("layers 2..{n} alone (rates {rates}): gaps up to {gap}; the rule's M₂ = {m2}").format(
+            n=len(rates), rates=rates_text(rates[1:]), gap=largest_gap(above.counts), m2=rule.m2
+        ),
+        _("+ a first layer at rate 1 (what M₂ ≤ K relies on): {holes}").format(
+            holes=holes_text(assumed.holes)
+        ),
+        _("+ the real first layer (rate {rate}): {holes}").format(
+            rate=rates[0], holes=holes_text(actual.holes)
+        ),
+    )
+    rows = tuple(
+        (label, cmap.origin[0], cmap.counts)
+        for label, cmap in zip(labels, (above, assumed, actual), strict=True)
+    )
+    return FirstLayer(rates, kernel, rule, rows)
 
 
 def largest_gap(counts: np.ndarray) -> int:
@@ -683,8 +743,8 @@ def largest_gap(counts: np.ndarray) -> int:
 
 def draw_first_layer(ax: Axes, f: FirstLayer) -> None:
     """Three strips of input offsets: reached (orange), holes (white, red edge)."""
-    lo = min(first for _, first, _ in f.rows)
-    hi = max(first + len(counts) - 1 for _, first, counts in f.rows)
+    lo = min(first for _label, first, _counts in f.rows)
+    hi = max(first + len(counts) - 1 for _label, first, counts in f.rows)
     for row, (label, first, counts) in enumerate(f.rows):
         y = -1.6 * row
         for i, n in enumerate(counts):
@@ -696,12 +756,15 @@ def draw_first_layer(ax: Axes, f: FirstLayer) -> None:
             )  # fmt: skip
         colour = COLORS["warn"] if (counts == 0).any() else COLORS["ok"]
         ax.text(lo - 0.5, y + 0.6, label, fontsize=10, va="bottom", color=colour if row else "k")
-    said = "no holes" if f.rule.ok else "holes"
-    title = f"rates {rates_text(f.rates)}: the M₂ test predicts {said}"
-    ax.set_title(f"{title} (M₂ = {f.rule.m2}, K = {f.kernel})", fontsize=11)
+    if f.rule.ok:
+        title = _("rates {rates}: the M₂ test predicts no holes (M₂ = {m2}, K = {kernel})")
+    else:
+        title = _("rates {rates}: the M₂ test predicts holes (M₂ = {m2}, K = {kernel})")
+    title = title.format(rates=rates_text(f.rates), m2=f.rule.m2, kernel=f.kernel)
+    ax.set_title(title, fontsize=11)
     ax.set_xlim(lo - 0.8, hi + 0.8)
     ax.set_ylim(-1.6 * (len(f.rows) - 1) - 0.7, 1.2)
     ax.set_xticks(range(lo, hi + 1, 2))
-    ax.set_xlabel("input offset from the output unit")
+    ax.set_xlabel(_("input offset from the output unit"))
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
