@@ -233,3 +233,64 @@ def test_the_plot_itself_explains_an_empty_layer(demo):
     texts = figure_texts(demo.figure)
     assert "empty output" in texts and f"at least {result.min_input} pixels" in texts
     assert result.min_input == 25 + 24  # two stride-1 layers whose windows span 25
+
+
+# -- the Vietnamese edition ----------------------------------------------------------------
+
+#: English words that no Vietnamese readout or label of the explorer may contain (the kept
+#: terms, such as input, unit, layer, kernel, stride, padding, dilation, jump, RF, are allowed).
+ENGLISH = re.compile(
+    r"\b(the|has|sees|needs|showing|only|with|make|larger|smaller|fewer|wider|nothing|empty"
+    r"|more|than|its|is|and|or|at|of|to|field|window|position|positions|units|pixels)\b"
+)
+
+
+@pytest.fixture
+def vietnamese():
+    """Speak Vietnamese during one test, and English again after it, whatever happens."""
+    from rflesson.course.i18n import set_language
+
+    set_language("vi")
+    yield
+    set_language("en")
+
+
+def test_the_explorer_speaks_vietnamese_at_every_extreme(vietnamese):
+    """Readout, problem, note and every text on the figure: no English left, at all 2**7
+    corners of the slider box and at the cases with a note or an empty layer."""
+    from matplotlib.figure import Figure
+
+    from rflesson.course.lesson02.explorer import MAX_INPUT, MAX_PADDING, draw_exploration
+
+    corners = itertools.product(
+        (1, MAX_INPUT), (1, 7), (1, 4), (0, MAX_PADDING), (1, 4), (1, 6), (0, 31)
+    )
+    seen = {"problem": 0, "note": 0}
+    for settings in corners:
+        result = explore_rf(*settings)
+        figure = Figure(figsize=(8, 3.2))
+        draw_exploration(figure, result)
+        words = describe_exploration(result) + "\n" + figure_texts(figure)
+        assert not ENGLISH.search(words), (settings, ENGLISH.search(words), words)
+        seen["problem"] += bool(result.problem)
+        seen["note"] += bool(result.note)
+    assert seen["problem"] and seen["note"]  # both kinds of message were read
+    lone = explore_rf(input_size=1, kernel=3, stride=1, padding=0, dilation=1, depth=1)
+    assert "Layer 1 không có output nào. Nó đọc input: 1 pixel, không có padding." in lone.problem
+    past = explore_rf(9, kernel=3, stride=2, padding=1, depth=2, unit=31)
+    assert past.note == "Output chỉ có 3 unit, từ 0 đến 2: đang hiển thị unit 2."
+
+
+def test_the_sliders_are_labelled_in_vietnamese(vietnamese):
+    demo = rf_explorer()
+    labels = [control.description for control in demo.controls.values()]
+    assert labels[0] == "kích thước input" and labels[-1] == "unit output"
+    assert not any(ENGLISH.search(label) for label in labels), labels
+
+
+def test_english_is_back_after_vietnamese(vietnamese):
+    from rflesson.course.i18n import set_language
+
+    set_language("en")
+    result = explore_rf(input_size=1, kernel=3, stride=1, padding=0, dilation=1, depth=1)
+    assert result.problem.startswith("Layer 1 has nothing to output.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -343,3 +345,67 @@ def test_a_box_far_beyond_the_padding_is_named_not_drawn():
     assert ax.images[0].get_array().shape[0] < 40
     assert "field off the grid, at −4095" in ax.texts[-1].get_text()
     render(fig)
+
+
+# -- the Vietnamese edition ----------------------------------------------------------------
+
+
+@pytest.fixture
+def vietnamese():
+    """Speak Vietnamese during one test, and English again after it, whatever happens."""
+    rfl.set_language("vi")
+    yield
+    rfl.set_language("en")
+
+
+def test_figures_are_labelled_in_vietnamese(vietnamese):
+    """Titles, row labels, axis labels and annotations of lesson 02's figures, rendered."""
+    stack = layer_stack(TWO_3X3_STRIDE2, 9, 0)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_layered(ax, stack)
+    texts = [t.get_text() for t in ax.texts]
+    assert "layer 2: 3 unit, RF 7, jump 4" in texts and "input: 9 pixel" in texts
+    assert texts[-1] == "unit 0 thấy input −3…3 (kích thước 7, tâm 0); pixel thật 0…3"
+    fig = Figure()
+    draw_layer_grids(fig, layer_stack([Layer(1, stride=4, padding=3)] * 6, 1, 0))
+    titles = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "RF nằm ngoài lưới, ở −4095" in "\n".join(titles)
+    render(fig)
+    fig = Figure(figsize=(8, 1.9))
+    draw_connections(fig, n_in=9, kernel=3)
+    assert [ax.get_title() for ax in fig.axes] == ["tích chập: thấy 3 trên 9",
+                                                   "fully connected: thấy cả 9"]  # fmt: skip
+    assert "unit output" in [t.get_text() for t in fig.axes[0].texts]
+    render(fig)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_alignment(ax, TWO_3X3_STRIDE2, 9, [0, 1])
+    assert {"unit 0", "unit 1", "jump 4"} <= {t.get_text() for t in ax.texts}
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_rf_vs_depth(ax, {"VGG-16": [3, 5, 6]}, input_size=224)
+    assert ax.get_ylabel() == "receptive field (pixel)"
+    assert ax.get_xlabel() == "layer (tích chập và pooling, theo thứ tự)"
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_gradient_check(ax, np.ones((5, 5)), ((1, 3), (1, 3)))
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("cột của input", "hàng của input")
+    render(fig)
+
+
+def test_every_hint_and_explanation_of_notebook_02_is_translated(vietnamese):
+    """check shows these through _() (each is one fixed sentence): each has a Vietnamese text
+    with the same numbers."""
+    from rflesson.course.check import EXERCISES
+    from rflesson.course.i18n import _
+    from rflesson.course.lesson02 import exercises  # noqa: F401  (registers them)
+
+    ours = [e for i, e in EXERCISES.items() if i.startswith("02.")]
+    assert len(ours) == 6
+    for found in ours:
+        for english in (found.hint, found.explain):
+            vietnamese_text = _(english)
+            assert vietnamese_text != english, english
+            numbers = sorted(re.findall(r"\d+(?:\.\d+)?", english))
+            assert sorted(re.findall(r"\d+(?:\.\d+)?", vietnamese_text)) == numbers, english

@@ -5,6 +5,7 @@ from torch import Tensor, nn
 from ...layers import Layer
 from ...rf import input_region, receptive_field, rf_size
 from ..check import exercise
+from ..i18n import N_
 
 #: Exercise 02.rf-by-hand (and 02.centre): a small LeNet-like network.
 SMALL_NET = [
@@ -70,14 +71,24 @@ def _deep_enough(size: int) -> int:
 
 _DEPTH = _deep_enough(100)
 
+# The explanations below state these numbers in their text, so that each explanation is one
+# fixed sentence a translator can translate (check shows it in the learner's language).
+# They are the engine's: importing this module fails if the engine ever disagrees.
+assert (_REGION.unclipped, _REGION.clipped) == ((9, 15), (9, 13))
+assert _SIZES == [5, 6, 10, 12, 20] and (_SMALL.jump, _SMALL.center) == (4, 9.5)
+assert _STRIDES == [2, 2, 1, 2, 1, 2] and receptive_field(STRIDED_NET).jump == 16
+assert (_DEPTH, rf_size([3] * 49, [1] * 49), rf_size([3] * 50, [1] * 50)) == (50, 99, 101)
+assert (_PATHS, _STEM_JUMP, _CHAIN) == ({"stem": 3, "wide": 15, "deep": 11}, 2, 23)
+
 
 @exercise(
     "02.which-pixels",
-    hint="Go down one layer at a time, as in the figure: unit u of a layer (3 wide, stride 2, "
-    "padding 1) reads units 2u − 1, 2u, 2u + 1 of the map below. Then drop the indices outside "
-    "0…13: they are padding.",
-    explain=f"Its full field is {_REGION.unclipped[0]}…{_REGION.unclipped[1]}, but the input "
-    f"ends at pixel 13: it sees real pixels {_REGION.clipped[0]}…{_REGION.clipped[1]}.",
+    hint=N_(
+        "Go down one layer at a time, as in the figure: unit u of a layer (3 wide, stride 2, "
+        "padding 1) reads units 2u − 1, 2u, 2u + 1 of the map below. Then drop the indices "
+        "outside 0…13: they are padding."
+    ),
+    explain=N_("Its full field is 9…15, but the input ends at pixel 13: it sees real pixels 9…13."),
 )
 def _which_pixels():
     return input_region(TWO_3X3_STRIDE2, 3, input_size=14).clipped
@@ -85,10 +96,11 @@ def _which_pixels():
 
 @exercise(
     "02.rf-by-hand",
-    hint="Go layer by layer: r += (k − 1)·j, then j *= s. After pool1 the jump is 2, "
-    "after pool2 it is 4.",
-    explain=f"Layer by layer: {', '.join(map(str, _SIZES))}. The last 3x3 conv adds 2 steps "
-    f"of {_SMALL.jump} pixels.",
+    hint=N_(
+        "Go layer by layer: r += (k − 1)·j, then j *= s. After pool1 the jump is 2, "
+        "after pool2 it is 4."
+    ),
+    explain=N_("Layer by layer: 5, 6, 10, 12, 20. The last 3x3 conv adds 2 steps of 4 pixels."),
 )
 def _rf_by_hand():
     return receptive_field(SMALL_NET).size
@@ -96,9 +108,10 @@ def _rf_by_hand():
 
 @exercise(
     "02.jump",
-    hint="The jump is the product of all the strides so far; stride-1 layers do not change it.",
-    explain=f"{' · '.join(map(str, _STRIDES))} = {receptive_field(STRIDED_NET).jump}: "
-    "neighbouring output units look that many pixels apart.",
+    hint=N_("The jump is the product of all the strides so far; stride-1 layers do not change it."),
+    explain=N_(
+        "2 · 2 · 1 · 2 · 1 · 2 = 16: neighbouring output units look that many pixels apart."
+    ),
 )
 def _jump():
     return receptive_field(STRIDED_NET).jump
@@ -106,9 +119,8 @@ def _jump():
 
 @exercise(
     "02.centre",
-    hint="Unit 0 is centred at start + (size − 1)/2, and each next unit one jump further.",
-    explain=f"Unit 0 is centred at {_SMALL.center:g} and the jump is {_SMALL.jump}, so unit 2 "
-    f"is centred at {_SMALL.center + 2 * _SMALL.jump:g}.",
+    hint=N_("Unit 0 is centred at start + (size − 1)/2, and each next unit one jump further."),
+    explain=N_("Unit 0 is centred at 9.5 and the jump is 4, so unit 2 is centred at 17.5."),
 )
 def _centre():
     rf = receptive_field(SMALL_NET)
@@ -119,9 +131,8 @@ def _centre():
 
 @exercise(
     "02.depth-for-100",
-    hint="Each 3x3 stride-1 layer adds 2 pixels to 1: solve 1 + 2L ≥ 100.",
-    explain=f"{_DEPTH - 1} layers see {rf_size([3] * (_DEPTH - 1), [1] * (_DEPTH - 1))} pixels, "
-    f"{_DEPTH} layers see {rf_size([3] * _DEPTH, [1] * _DEPTH)}: linear growth is slow.",
+    hint=N_("Each 3x3 stride-1 layer adds 2 pixels to 1: solve 1 + 2L ≥ 100."),
+    explain=N_("49 layers see 99 pixels, 50 layers see 101: linear growth is slow."),
 )
 def _depth_for_100():
     return _deep_enough(100)
@@ -129,12 +140,15 @@ def _depth_for_100():
 
 @exercise(
     "02.two-paths",
-    hint="Find each path's field on its own (the stem has stride 2), then take the union: "
-    "the sum depends on every pixel either path sees.",
-    explain=f"After the stem ({_PATHS['stem']} pixels, jump {_STEM_JUMP}) the 7x7 path sees {_PATHS['wide']} "
-    f"and the two 3x3 convolutions see {_PATHS['deep']}, centred on the same pixel: the union "
-    f"is {max(_PATHS['wide'], _PATHS['deep'])}. Treating all four layers as a chain would "
-    f"give {_CHAIN}, too large.",
+    hint=N_(
+        "Find each path's field on its own (the stem has stride 2), then take the union: "
+        "the sum depends on every pixel either path sees."
+    ),
+    explain=N_(
+        "After the stem (3 pixels, jump 2) the 7x7 path sees 15 and the two 3x3 convolutions see "
+        "11, centred on the same pixel: the union is 15. Treating all four layers as a chain "
+        "would give 23, too large."
+    ),
 )
 def _two_paths():
     size = receptive_field(TwoPaths(), 32).size

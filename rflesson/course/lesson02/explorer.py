@@ -21,6 +21,7 @@ from ...graph import chain
 from ...layers import Layer
 from ...rf import min_input_size, receptive_field, rf_size
 from ...sizes import dilated_kernel_size
+from ..i18n import _, ngettext
 from ..style import COLORS
 from ..widgets import LiveFigure, int_slider
 from .figures import (
@@ -88,9 +89,47 @@ MAX_INPUT = 32  # the input-size slider's largest value
 MAX_PADDING = 3  # the padding slider's largest value
 
 
-def _count(n: int, noun: str) -> str:
-    """``1 unit``, ``3 units``: every count the explorer prints agrees with its number."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _what_it_reads(number: int, n_in: int, p: int) -> str:
+    """``Layer 2 has nothing to output. It reads layer 1's output: 1 unit, with no padding.``"""
+    if p:
+        # TRANSLATORS: {total} is the length of the map with its padding added on both sides
+        padded = _("{total} with its padding of {p} on each side").format(total=n_in + 2 * p, p=p)
+    else:
+        padded = _("with no padding")
+    if number == 1:
+        text = ngettext(
+            "Layer {layer} has nothing to output. It reads the input: {n} pixel, {padded}.",
+            "Layer {layer} has nothing to output. It reads the input: {n} pixels, {padded}.",
+            n_in,
+        )
+    else:
+        text = ngettext(
+            "Layer {layer} has nothing to output. It reads layer {below}'s output: {n} unit, "
+            "{padded}.",
+            "Layer {layer} has nothing to output. It reads layer {below}'s output: {n} units, "
+            "{padded}.",
+            n_in,
+        )
+    return text.format(layer=number, below=number - 1, n=n_in, padded=padded)
+
+
+def _fixes(number: int, stride: int, p: int, smallest: int) -> str:
+    """What would give the empty layer an output: ``make the input larger, ... or ...``."""
+    changes = [_("the input larger")] if smallest <= MAX_INPUT else []
+    if stride > 1 and number > 1:  # a stride below the empty layer shrank its input
+        changes.append(_("the kernel, dilation or stride smaller"))
+    else:
+        changes.append(_("the kernel or dilation smaller"))
+    if p < MAX_PADDING:
+        changes.append(_("the padding larger"))
+    if len(changes) > 1:
+        # TRANSLATORS: the last two items of a list of changes ("A, B or C")
+        changes = [_("{items} or {last}").format(items=", ".join(changes[:-1]), last=changes[-1])]
+    # TRANSLATORS: {changes} is a list like "the input larger, the padding larger or ..."
+    fixes = _("make {changes}").format(changes=changes[0])
+    if number > 1:  # layer 1 itself is empty: fewer layers would not help
+        fixes = _("{fixes}, or use fewer layers").format(fixes=fixes)
+    return fixes
 
 
 def _empty_layer_problem(layer: Layer, number: int, n_in: int, smallest: int) -> str:
@@ -98,23 +137,30 @@ def _empty_layer_problem(layer: Layer, number: int, n_in: int, smallest: int) ->
     (k,), (s,), (d,) = layer.kernel, layer.stride, layer.dilation
     p = layer.padding(1)[0][0]
     span = dilated_kernel_size(k, d)
-    where = "the input" if number == 1 else f"layer {number - 1}'s output"
-    size = _count(n_in, "pixel" if number == 1 else "unit")
-    padded = f"{n_in + 2 * p} with its padding of {p} on each side" if p else "with no padding"
-    smaller = "kernel, dilation or stride" if s > 1 and number > 1 else "kernel or dilation"
-    needs = f"This stack needs an input of at least {_count(smallest, 'pixel')}"
-    larger = ["the input larger"] if smallest <= MAX_INPUT else []
+    window = ngettext(
+        "Its window spans {span} position (kernel {k}, dilation {d}: d·(k−1)+1), wider than "
+        "that, so it fits nowhere.",
+        "Its window spans {span} positions (kernel {k}, dilation {d}: d·(k−1)+1), wider than "
+        "that, so it fits nowhere.",
+        span,
+    ).format(span=span, k=k, d=d)
     if smallest > MAX_INPUT:
-        needs += f", more than this demo's {MAX_INPUT}"
-    make = larger + [f"the {smaller} smaller"] + (["the padding larger"] if p < MAX_PADDING else [])
-    fixes = "make " + (f"{', '.join(make[:-1])} or {make[-1]}" if len(make) > 1 else make[0])
-    if number > 1:  # layer 1 itself is empty: fewer layers would not help
-        fixes += ", or use fewer layers"
-    return (
-        f"Layer {number} has nothing to output. It reads {where}: {size}, {padded}. Its window "
-        f"spans {_count(span, 'position')} (kernel {k}, dilation {d}: d·(k−1)+1), wider than "
-        f"that, so it fits nowhere. {needs}: {fixes}."
-    )
+        needs = ngettext(
+            "This stack needs an input of at least {n} pixel, more than this demo's {most}: "
+            "{fixes}.",
+            "This stack needs an input of at least {n} pixels, more than this demo's {most}: "
+            "{fixes}.",
+            smallest,
+        )
+    else:
+        needs = ngettext(
+            "This stack needs an input of at least {n} pixel: {fixes}.",
+            "This stack needs an input of at least {n} pixels: {fixes}.",
+            smallest,
+        )
+    fixes = _fixes(number, s, p, smallest)
+    needs = needs.format(n=smallest, most=MAX_INPUT, fixes=fixes)
+    return f"{_what_it_reads(number, n_in, p)} {window} {needs}"
 
 
 def explore_rf(
@@ -156,8 +202,15 @@ def explore_rf(
     shown = min(u, n_out - 1)
     note = ""
     if shown != u:
-        units = "only 1 unit, unit 0" if n_out == 1 else f"only {n_out} units, 0 to {n_out - 1}"
-        note = f"The output has {units}: showing unit {shown}."
+        if n_out == 1:
+            note = _("The output has only 1 unit, unit 0: showing unit {shown}.")
+        else:
+            note = ngettext(
+                "The output has only {n} unit, 0 to {last}: showing unit {shown}.",
+                "The output has only {n} units, 0 to {last}: showing unit {shown}.",
+                n_out,
+            )
+        note = note.format(n=n_out, last=n_out - 1, shown=shown)
     stack = layer_stack(layers, n, shown)
     out = stack.output
     return Exploration(
@@ -185,24 +238,57 @@ def _draw_problem(fig: Figure, result: Exploration) -> None:
     ax.add_patch(
         Rectangle((-p - 0.5, -1.6), span, 0.7, facecolor="none", edgecolor=COLORS["warn"], lw=2)
     )
-    ax.text(-p - 0.5, -1.25, f" window of layer {result.empty_layer}: {span} positions",
-            va="center", color=COLORS["warn"], fontsize=9)  # fmt: skip
-    if result.empty_layer == 1:
-        what = f"input: {_count(n_in, 'pixel')}"
-    else:
-        what = f"output of layer {result.empty_layer - 1}: {_count(n_in, 'unit')}"
-    padded = f"{what} + padding {p} on each side (hatched)" if p else f"{what}, no padding"
-    ax.text(-p - 0.5, 0.6, padded, va="bottom", fontsize=9)
-    ax.text(
-        0.0, 0.98,
-        f"Layer {result.empty_layer} has an empty output: its window ({span} positions) is "
-        f"wider\nthan its padded input ({n_in + 2 * p}), so it fits nowhere.\n"
-        f"This stack needs an input of at least {_count(result.min_input, 'pixel')}"
-        + ("." if result.min_input <= MAX_INPUT else f", more than this demo's {MAX_INPUT}."),
-        transform=ax.transAxes, ha="left", va="top", color=COLORS["warn"], fontsize=10,
-    )  # fmt: skip
+    window = ngettext(
+        "window of layer {layer}: {span} position",
+        "window of layer {layer}: {span} positions",
+        span,
+    ).format(layer=result.empty_layer, span=span)
+    ax.text(-p - 0.5, -1.25, " " + window, va="center", color=COLORS["warn"], fontsize=9)
+    ax.text(-p - 0.5, 0.6, _padded_input(result), va="bottom", fontsize=9)
+    ax.text(0.0, 0.98, _problem_title(result), transform=ax.transAxes, ha="left", va="top",
+            color=COLORS["warn"], fontsize=10)  # fmt: skip
     ax.set_xlim(-p - 1.5, max(n_in + p, span - p, MIN_WIDTH) + 0.5)
     ax.set_ylim(-2.4, 3.2)
+
+
+def _padded_input(result: Exploration) -> str:
+    """The label over the empty layer's input: ``input: 1 pixel + padding 1 on each side``."""
+    n_in, p = result.lengths[-1], result.padding
+    if result.empty_layer == 1:
+        what = ngettext("input: {n} pixel", "input: {n} pixels", n_in)
+    else:
+        what = ngettext("output of layer {below}: {n} unit", "output of layer {below}: {n} units",
+                        n_in)  # fmt: skip
+    what = what.format(n=n_in, below=result.empty_layer - 1)
+    if p:
+        return _("{what} + padding {p} on each side (hatched)").format(what=what, p=p)
+    return _("{what}, no padding").format(what=what)
+
+
+def _problem_title(result: Exploration) -> str:
+    """The explanation drawn over an empty layer, in three short lines."""
+    n_in, p = result.lengths[-1], result.padding
+    span = dilated_kernel_size(result.kernel, result.dilation)
+    first = ngettext(
+        "Layer {layer} has an empty output: its window ({span} position) is wider\nthan its "
+        "padded input ({total}), so it fits nowhere.",
+        "Layer {layer} has an empty output: its window ({span} positions) is wider\nthan its "
+        "padded input ({total}), so it fits nowhere.",
+        span,
+    ).format(layer=result.empty_layer, span=span, total=n_in + 2 * p)
+    if result.min_input <= MAX_INPUT:
+        needs = ngettext(
+            "This stack needs an input of at least {n} pixel.",
+            "This stack needs an input of at least {n} pixels.",
+            result.min_input,
+        )
+    else:
+        needs = ngettext(
+            "This stack needs an input of at least {n} pixel, more than this demo's {most}.",
+            "This stack needs an input of at least {n} pixels, more than this demo's {most}.",
+            result.min_input,
+        )
+    return first + "\n" + needs.format(n=result.min_input, most=MAX_INPUT)
 
 
 def draw_exploration(fig: Figure, result: Exploration) -> None:
@@ -218,8 +304,8 @@ def draw_exploration(fig: Figure, result: Exploration) -> None:
     left = (label_width(result.stack) + 0.15) / fig_width  # room for the row labels
     draw_layered(Panel(fig, (left, 0.03, LAYERED_END - left, 0.87)), result.stack)
     u = result.shown_unit
-    draw_grid(_square_panel(fig, GRID_AREA), result.stack, level=0,
-              title=f"input in 2-D, unit ({u}, {u})", numbers=False)  # fmt: skip
+    title = _("input in 2-D, unit ({row}, {column})").format(row=u, column=u)
+    draw_grid(_square_panel(fig, GRID_AREA), result.stack, level=0, title=title, numbers=False)
 
 
 LAYERED_END = 0.70  # the layered picture ends here (figure fraction); its labels set its start
@@ -240,13 +326,24 @@ def describe_exploration(result: Exploration) -> str:
     if result.problem:
         return f'<span style="color:{COLORS["warn"]}">{result.problem}</span>'
     lo, hi = result.clipped
-    real = f"real pixels {format_span(lo, hi)}" if lo <= hi else "no real pixel: only padding"
-    text = (
-        f"Unit <b>{result.shown_unit}</b> of layer {result.depth}: RF size <b>{result.size}</b> "
-        f"(closed form: {result.closed_form}), jump <b>{result.jump}</b>, "
-        f"start <b>{format_signed(result.start)}</b>; unit u is centred at "
-        f"{format_signed(result.center)} + {result.jump}·u. "
-        f"Its field is input {format_span(*result.region)}; {real}."
+    if lo <= hi:
+        real = _("real pixels {span}").format(span=format_span(lo, hi))
+    else:
+        real = _("no real pixel: only padding")
+    text = _(
+        "Unit <b>{unit}</b> of layer {layer}: RF size <b>{size}</b> (closed form: {closed}), "
+        "jump <b>{jump}</b>, start <b>{start}</b>; unit u is centred at {centre} + {jump}·u. "
+        "Its field is input {field}; {real}."
+    ).format(
+        unit=result.shown_unit,
+        layer=result.depth,
+        size=result.size,
+        closed=result.closed_form,
+        jump=result.jump,
+        start=format_signed(result.start),
+        centre=format_signed(result.center),
+        field=format_span(*result.region),
+        real=real,
     )
     if result.note:
         text += f' <span style="color:{COLORS["warn"]}">{result.note}</span>'
@@ -264,13 +361,13 @@ def rf_explorer(
 ) -> LiveFigure:
     """Sliders for the stack and the output unit; the layered picture redrawn live."""
     controls = {
-        "input_size": int_slider("input size", input_size, 1, MAX_INPUT),
-        "kernel": int_slider("kernel k", kernel, 1, 7),
-        "stride": int_slider("stride s", stride, 1, 4),
-        "padding": int_slider("padding p", padding, 0, MAX_PADDING),
-        "dilation": int_slider("dilation d", dilation, 1, 4),
-        "depth": int_slider("layers", depth, 1, 6),
-        "unit": int_slider("output unit", unit, 0, 31),
+        "input_size": int_slider(_("input size"), input_size, 1, MAX_INPUT),
+        "kernel": int_slider(_("kernel k"), kernel, 1, 7),
+        "stride": int_slider(_("stride s"), stride, 1, 4),
+        "padding": int_slider(_("padding p"), padding, 0, MAX_PADDING),
+        "dilation": int_slider(_("dilation d"), dilation, 1, 4),
+        "depth": int_slider(_("layers"), depth, 1, 6),
+        "unit": int_slider(_("output unit"), unit, 0, 31),
     }
     return LiveFigure(
         controls, explore_rf, draw_exploration, describe=describe_exploration, figsize=(8, 3.2)

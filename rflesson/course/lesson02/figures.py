@@ -47,6 +47,7 @@ from matplotlib.transforms import (
 from ..._validate import as_int
 from ...layers import Layer
 from ...rf import input_region, rf_table
+from ..i18n import _, ngettext
 from ..style import COLORS, COUNT_CMAP
 
 # -- what a chosen unit depends on, map by map -----------------------------------------
@@ -63,7 +64,7 @@ class MapView:
     ``start`` describe the receptive field of this map's units on the input.
     """
 
-    name: str
+    level: int  # 0 for the input, k for the output of layer k
     n: int
     pad: tuple[int, int]  # padding the next layer adds around this map; (0, 0) for the last
     seen: tuple[int, ...]
@@ -72,6 +73,13 @@ class MapView:
     jump: int
     start: int
     center: float
+
+    @property
+    def name(self) -> str:
+        """``input`` or ``layer k``, in the current language (for labels and titles)."""
+        if self.level == 0:
+            return _("input")
+        return _("layer {number}").format(number=self.level)
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ def layer_stack(layers: Sequence[Layer], input_size: int, unit: int) -> LayerSta
     table = rf_table(list(layers), n0, include_input=True)
     region = input_region(list(layers), unit, n0)  # also checks that unit exists
     rows = list(table)
-    seen: list[set[int]] = [set() for _ in rows]
+    seen: list[set[int]] = [set() for _row in rows]
     seen[-1] = {unit}
     for level in range(len(layers), 0, -1):
         window = layers[level - 1].axes(1)[0]
@@ -121,10 +129,9 @@ def layer_stack(layers: Sequence[Layer], input_size: int, unit: int) -> LayerSta
             pad = layers[level].padding(1)[0]
         else:
             box, pad = (unit, unit), (0, 0)
-        name = "input" if level == 0 else f"layer {level}"
         maps.append(
             MapView(
-                name, row.n_out, pad, tuple(sorted(seen[level])), box, row.size, row.jump,
+                level, row.n_out, pad, tuple(sorted(seen[level])), box, row.size, row.jump,
                 row.start, row.center,
             )
         )  # fmt: skip
@@ -368,9 +375,9 @@ def off_view(view: MapView) -> str | None:
     x = _row_positions(view)
     lo, hi = view.box
     if hi < x[0]:
-        return f"← field at {format_span(lo, hi)}"
+        return _("← field at {span}").format(span=format_span(lo, hi))
     if lo > x[-1]:
-        return f"field at {format_span(lo, hi)} →"
+        return _("field at {span} →").format(span=format_span(lo, hi))
     return None
 
 
@@ -407,9 +414,13 @@ def _connections(stack: LayerStack, level: int) -> list:
 
 def row_label(view: MapView) -> str:
     """The label beside one map's row, e.g. ``layer 1: 5 units, RF 3, jump 2``."""
-    if view.name == "input":
-        return f"input: {_count(view.n, 'pixel')}"
-    return f"{view.name}: {_count(view.n, 'unit')}, RF {view.size}, jump {view.jump}"
+    if view.level == 0:
+        return ngettext("input: {n} pixel", "input: {n} pixels", view.n).format(n=view.n)
+    return ngettext(
+        "{name}: {n} unit, RF {size}, jump {jump}",
+        "{name}: {n} units, RF {size}, jump {jump}",
+        view.n,
+    ).format(name=view.name, n=view.n, size=view.size, jump=view.jump)
 
 
 def label_width(stack: LayerStack) -> float:
@@ -423,20 +434,23 @@ def label_width(stack: LayerStack) -> float:
     return longest * 0.55 * LABEL_SIZE / 72
 
 
-def _count(n: int, noun: str) -> str:
-    """``1 unit``, ``3 units``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def default_title(stack: LayerStack) -> str:
     """What the chosen unit sees: its whole field and the real pixels in it."""
     first, last = stack.maps[0].box
     lo, hi = stack.clipped
-    real = f"real pixels {format_span(lo, hi)}" if lo <= hi else "no real pixel: only padding"
-    centre = format_signed((first + last) / 2)
-    return (
-        f"unit {stack.unit} sees input {format_span(first, last)} "
-        f"(size {stack.output.size}, centre {centre}); {real}"
+    if lo <= hi:
+        text = _(
+            "unit {unit} sees input {field} (size {size}, centre {centre}); real pixels {real}"
+        )
+    else:
+        text = _("unit {unit} sees input {field} (size {size}, centre {centre}); no real pixel: "
+                 "only padding")  # fmt: skip
+    return text.format(
+        unit=stack.unit,
+        field=format_span(first, last),
+        size=stack.output.size,
+        centre=format_signed((first + last) / 2),
+        real=format_span(lo, hi),
     )
 
 
@@ -611,7 +625,7 @@ def draw_grid(
             if vr.box == vc.box
             else f"{format_span(*vr.box)} × {format_span(*vc.box)}"
         )
-        title += f"\nfield off the grid, at {where}"
+        title += "\n" + _("field off the grid, at {where}").format(where=where)
     _title(ax, title)
 
 
@@ -679,8 +693,8 @@ def draw_connections(fig: Figure, n_in: int = 9, kernel: int = 3) -> None:
     window = Layer(kernel, padding=kernel // 2).axes(1)[0]
     middle = n_in // 2
     panels = [
-        (f"convolution: sees {kernel} of {n_in}", window.taps(middle)),
-        (f"fully connected: sees all {n_in}", tuple(range(n_in))),
+        (_("convolution: sees {k} of {n}").format(k=kernel, n=n_in), window.taps(middle)),
+        (_("fully connected: sees all {n}").format(n=n_in), tuple(range(n_in))),
     ]
     axes = fig.subplots(1, 2)
     for ax, (title, taps) in zip(axes, panels, strict=True):
@@ -696,8 +710,8 @@ def draw_connections(fig: Figure, n_in: int = 9, kernel: int = 3) -> None:
         ax.add_collection(
             PolyCollection(_cells([middle], 3), facecolors=COLORS["unit"], edgecolors="grey")
         )
-        ax.text(-0.8, 0, "input", ha="right", va="center", fontsize=9)
-        ax.text(middle - 0.8, 3, "output unit", ha="right", va="center", fontsize=9)
+        ax.text(-0.8, 0, _("input"), ha="right", va="center", fontsize=9)
+        ax.text(middle - 0.8, 3, _("output unit"), ha="right", va="center", fontsize=9)
         ax.set_xlim(-4, n_in)
         ax.set_ylim(-0.8, 3.8)
         ax.set_title(title, fontsize=10)
@@ -737,14 +751,15 @@ def draw_alignment(ax: Axes, layers: Sequence[Layer], input_size: int, units: Se
         centre = (first + last) / 2
         centres.append((centre, y))
         ax.plot([centre], [y], "o", color=COLORS["unit"], ms=5, zorder=5)
-        ax.text(first - 0.8, y, f"unit {u}", ha="right", va="center", fontsize=9)
-    for (c1, y1), (c2, _) in zip(centres, centres[1:], strict=False):
+        ax.text(first - 0.8, y, _("unit {unit}").format(unit=u), ha="right", va="center",
+                fontsize=9)  # fmt: skip
+    for (c1, y1), (c2, _y2) in zip(centres, centres[1:], strict=False):
         ax.annotate(
             "", (c2, y1 - 0.65), (c1, y1 - 0.65),
             arrowprops={"arrowstyle": "->", "color": COLORS["accent"]},
         )  # fmt: skip
-        ax.text(c2 + 0.4, y1 - 0.65, f"jump {c2 - c1:g}", va="center", fontsize=9,
-                color=COLORS["accent"])  # fmt: skip
+        ax.text(c2 + 0.4, y1 - 0.65, _("jump {jump:g}").format(jump=c2 - c1), va="center",
+                fontsize=9, color=COLORS["accent"])  # fmt: skip
     ax.set_xlim(lo - 4, hi + 1)
     ax.set_ylim(-0.9 - 1.3 * len(units), 1.3)
     ax.set_axis_off()
@@ -759,25 +774,26 @@ def draw_rf_vs_depth(
     *,
     input_size: int | None = None,
     log: bool = False,
-    xlabel: str = "layer (convolutions and poolings, in order)",
+    xlabel: str | None = None,
     legend: bool = True,
 ) -> None:
     """Receptive-field size after each layer, one line per network or stack.
 
     The legend gives each line's last value; ``legend=False`` leaves it out (for
-    a second panel of the same curves).
+    a second panel of the same curves).  ``xlabel`` defaults to "layer
+    (convolutions and poolings, in order)", in the current language.
     """
     for label, sizes in curves.items():
         depth = np.arange(1, len(sizes) + 1)
         ax.plot(depth, sizes, "o-", ms=3, lw=1.5, label=f"{label} ({sizes[-1]})")
     if input_size is not None:
         ax.axhline(input_size, color=COLORS["muted"], ls=":", lw=1)
-        ax.text(1, input_size, f" input {input_size}", va="bottom", fontsize=8,
-                color=COLORS["muted"])  # fmt: skip
+        ax.text(1, input_size, " " + _("input {size}").format(size=input_size), va="bottom",
+                fontsize=8, color=COLORS["muted"])  # fmt: skip
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("receptive field (pixels)")
+    ax.set_xlabel(_("layer (convolutions and poolings, in order)") if xlabel is None else xlabel)
+    ax.set_ylabel(_("receptive field (pixels)"))
     if legend:
         ax.legend(fontsize=8, loc="upper left")
 
@@ -885,5 +901,5 @@ def draw_gradient_check(ax: Axes, grad: np.ndarray, box: tuple[tuple[int, int], 
         )
     )  # fmt: skip
     ax.tick_params(labelsize=7)
-    ax.set_xlabel("input column", fontsize=9)
-    ax.set_ylabel("input row", fontsize=9)
+    ax.set_xlabel(_("input column"), fontsize=9)
+    ax.set_ylabel(_("input row"), fontsize=9)
