@@ -7,13 +7,17 @@ import json
 import re
 from pathlib import Path
 
+from .i18n import N_, _
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 START_PAGE = "00_start_here.ipynb"
 COURSE_PAGE = "https://github.com/rflesson/rflesson#the-course"
-NOT_FOUND = (
+NOT_FOUND = N_(
     "The list of lessons is read from the course's notebooks, which are not beside this "
     "one; the lessons are listed at {url}"
 )
+# The first cell of a lesson gives its time, in English or in Vietnamese.
+TIME_PATTERN = re.compile(r"(?:estimated time|thời gian dự kiến)\W+(\d+)", re.IGNORECASE)
 
 
 class CourseMap(list):
@@ -26,21 +30,27 @@ class CourseMap(list):
     def _repr_html_(self) -> str:
         if not self:
             link = f'<a href="{COURSE_PAGE}">{html.escape(COURSE_PAGE)}</a>'
-            return f"<p>{NOT_FOUND.format(url=link)}</p>"
+            return f"<p>{_(NOT_FOUND).format(url=link)}</p>"
+        minutes_text = _("{minutes} min")
         rows = "".join(
-            f'<tr><td><a href="{name}">{html.escape(title)}</a></td><td>{minutes} min</td></tr>'
+            f'<tr><td><a href="{name}">{html.escape(title)}</a></td>'
+            f"<td>{minutes_text.format(minutes=minutes)}</td></tr>"
             for name, title, minutes in self
         )
-        total = sum(minutes for _, _, minutes in self)
+        total = minutes_text.format(minutes=sum(row[2] for row in self))
         return (
-            "<table><tr><th>lesson</th><th>time</th></tr>"
-            f"{rows}<tr><td><b>total</b></td><td><b>{total} min</b></td></tr></table>"
+            f"<table><tr><th>{_('lesson')}</th><th>{_('time')}</th></tr>"
+            f"{rows}<tr><td><b>{_('total')}</b></td><td><b>{total}</b></td></tr></table>"
         )
 
     def __repr__(self) -> str:
         if not self:
-            return NOT_FOUND.format(url=COURSE_PAGE)
-        lines = [f"{title:<48} {minutes:>4} min" for _, title, minutes in self]
+            return _(NOT_FOUND).format(url=COURSE_PAGE)
+        minutes_text = _("{minutes} min")
+        lines = [
+            f"{title:<48} {minutes_text.format(minutes=f'{minutes:>4}')}"
+            for _name, title, minutes in self
+        ]
         return "\n".join(lines)
 
 
@@ -66,7 +76,7 @@ def _lesson_row(path: Path) -> tuple[str, str, int]:
         title = text.splitlines()[0].lstrip("# ").strip()
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return path.name, path.stem, 0
-    minutes = re.search(r"estimated time\W+(\d+)", text, re.IGNORECASE)
+    minutes = TIME_PATTERN.search(text)
     return path.name, title, int(minutes.group(1)) if minutes else 0
 
 

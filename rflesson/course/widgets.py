@@ -16,10 +16,11 @@ from collections.abc import Callable
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from .i18n import N_, _
 from .style import png_bytes
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-STATIC_HINT = "A picture of the demo's first state: run the notebook to move the sliders."
+STATIC_HINT = N_("A picture of the demo's first state: run the notebook to move the sliders.")
 
 
 class LiveFigure:
@@ -92,11 +93,10 @@ class LiveFigure:
             self.error = None
         except Exception as error:  # a demo must never show a traceback
             self.error = error
-            self.text.value = (
-                "<b>Something unexpected happened:</b> "
-                f"{html.escape(type(error).__name__)}: {html.escape(str(error))}. "
+            self.text.value = _(
+                "<b>Something unexpected happened:</b> {error}. "
                 "Please report it; meanwhile try other settings."
-            )
+            ).format(error=html.escape(f"{type(error).__name__}: {error}"))
         self.last_update_ms = (time.perf_counter() - started) * 1000
 
     def _on_change(self, _change: dict) -> None:
@@ -112,18 +112,19 @@ class LiveFigure:
         line saying how to make it move.  ``image/png`` and ``text/plain`` serve
         viewers that render neither widgets nor HTML.
         """
+        static_hint = _(STATIC_HINT)
         bundle: dict[str, object] = {
             WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
-            "text/plain": STATIC_HINT,
+            "text/plain": static_hint,
         }
-        hint = f"<p><em>{html.escape(STATIC_HINT, quote=False)}</em></p>"
+        hint = f"<p><em>{html.escape(static_hint, quote=False)}</em></p>"
         if not self.image.value:  # the first drawing failed: self.text explains why
             bundle["text/html"] = f"<div>{self.text.value}</div>{hint}"
             return bundle
         picture = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/html"] = (
             f"<div>{self.text.value}</div>"
-            f'<img src="data:image/png;base64,{picture}" alt="{html.escape(STATIC_HINT)}"/>{hint}'
+            f'<img src="data:image/png;base64,{picture}" alt="{html.escape(static_hint)}"/>{hint}'
         )
         bundle["image/png"] = picture
         return bundle
