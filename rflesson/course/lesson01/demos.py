@@ -492,10 +492,12 @@ def _inside(view: ExplorerView) -> bool:
 
 def describe_explorer(view: ExplorerView) -> str:
     """One HTML line: the response and how it ranks among all positions."""
-    rank = float((view.response_map < view.response).mean()) * 100
+    # A share, shown as a percentage by the "%" format: no bare "%" in the catalog
+    # entry, which translators' tools would take for a printf directive.
+    rank = float((view.response_map < view.response).mean())
     text = _(
         "{cell}-centre cell at (x={x}, y={y}), centre {centre:.1f} px wide: response "
-        "<b>{response:+.4f}</b>, stronger than at {rank:.0f}% of positions."
+        "<b>{response:+.4f}</b>, stronger than at {rank:.0%} of positions."
     ).format(
         cell=view.polarity.upper(),
         x=view.col,
@@ -863,12 +865,12 @@ def describe_orientation(view: OrientationView) -> str:
     best = float(view.tuning.responses.max()) or 1.0
     text = _(
         "Grating at {stimulus:g}°, cell prefers {preferred:g}°: response "
-        "<b>{response:.3f}</b> ({percent:.0f}% of its best)."
+        "<b>{response:.3f}</b> ({share:.0%} of its best)."
     ).format(
         stimulus=view.stimulus,
         preferred=view.tuning.preferred,
         response=view.response,
-        percent=100 * view.response / best,
+        share=view.response / best,
     )
     return text if view.problem is None else _problem_text(view.problem) + " " + text
 
