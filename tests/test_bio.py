@@ -298,8 +298,8 @@ def _extremes(demo):
 
     choices = []
     for control in demo.controls.values():
-        if hasattr(control, "options"):
-            choices.append(list(control.options))
+        if hasattr(control, "options"):  # a menu: its values (options may be (label, value))
+            choices.append([o[1] if isinstance(o, tuple) else o for o in control.options])
         else:
             choices.append([control.min, control.max])
     names = list(demo.controls)
@@ -503,3 +503,130 @@ def test_exercises_of_notebook_01_ask_about_settings_it_has_not_shown():
     sigma, ratio, strength = nb01._BIG_SPOT_CELL
     assert nb01._BIG_SPOT_DIAMETER > 2 * sigma * ratio and strength < 1
     assert EXERCISES["01.off-light-spot"].expected() == "decrease"
+
+
+def test_best_spot_hint_states_the_numbers_rflesson_computes():
+    # The hint and explanation are whole catalog entries, so their numbers are written
+    # out; they must be the numbers the exercise's cell really has.
+    from rflesson.course.check import EXERCISES
+    from rflesson.course.lesson01 import exercises as nb01
+
+    exercise = EXERCISES["01.best-spot"]
+    centre = rfl.dog_centre_diameter(*nb01._BEST_SPOT_CELL)
+    sigma = nb01._BEST_SPOT_CELL[0]
+    assert f"the centre is {centre / sigma:.2f}σ wide" in exercise.hint
+    assert f"(rfl.dog_centre_diameter({sigma}, {nb01._BEST_SPOT_CELL[1]}))" in exercise.hint
+    assert exercise.explain.startswith(f"A {exercise.expected():g} px spot")
+    assert f"(about {centre:.1f} px wide)" in exercise.explain
+
+
+# -- the Vietnamese edition ----------------------------------------------------------------
+
+
+@pytest.fixture
+def language():
+    """Switch the course's language inside a test; English again afterwards, whatever happens."""
+    yield rfl.set_language
+    rfl.set_language("en")
+
+
+def _figure_texts(fig) -> list[str]:
+    """Every text drawn on a figure: titles, axis and tick labels, legends, annotations."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()  # fills in tick labels
+    texts = []
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.texts]
+        texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        if ax.get_legend():
+            texts += [t.get_text() for t in ax.get_legend().get_texts()]
+    return [t for t in texts if t]
+
+
+def _demo_texts(demo) -> list[str]:
+    """What a learner reads in a demo: readout, control labels, menu entries, figure."""
+    texts = [demo.text.value] + [control.description for control in demo.controls.values()]
+    for control in demo.controls.values():
+        texts += [str(label) for label in getattr(control, "_options_labels", ())]
+    return [t for t in texts if t] + _figure_texts(demo.figure)
+
+
+def _kept(text: str) -> bool:
+    """Text that reads the same in both editions: names, symbols and numbers only."""
+    import re
+
+    names = r"(V1|V2|V4|IT|ON|OFF|on|off|x|y|Gabor -?\d+°)"
+    return not re.search(r"[A-Za-z]", re.sub(names, "", text))
+
+
+def _assert_no_english_left(english: list[str], vietnamese: list[str]) -> None:
+    assert len(vietnamese) == len(english)
+    left = [t for t in vietnamese if t in set(english) and not _kept(t)]
+    assert not left, f"shown in English in the Vietnamese edition: {left}"
+
+
+DEMO_SETTINGS = {
+    "neuron_explorer": [{}, {"col": 0, "row": 0, "centre_sigma": 3.0, "polarity": "off"}],
+    "spot_size_demo": [
+        {},
+        {"polarity": "off", "spot": "light"},  # never excites
+        {"surround_strength": 0.0},  # no best size: no surround
+        {"surround_ratio": 2.0, "surround_strength": 1.2, "spot": "dark"},  # strong surround
+        {"centre_sigma": 4.0, "surround_ratio": 8.0, "surround_strength": 1.2, "spot": "dark"},
+    ],
+    "orientation_demo": [{}, {"sigma": 1.0}],  # sigma 1: hardly tuned
+}
+
+
+@pytest.mark.parametrize(
+    "make, settings",
+    [(make, s) for make, cases in DEMO_SETTINGS.items() for s in cases],
+)
+def test_demos_speak_vietnamese_with_no_english_left(language, make, settings):
+    english = getattr(rfl, make)()
+    english.set(**settings)
+    language("vi")
+    vietnamese = getattr(rfl, make)()
+    vietnamese.set(**settings)
+    assert vietnamese.error is None
+    _assert_no_english_left(_demo_texts(english), _demo_texts(vietnamese))
+
+
+def _draw_every_static_figure() -> list[str]:
+    from matplotlib.figure import Figure
+
+    image = rfl.sample_image()
+    texts = []
+    drawings = [
+        (lambda fig: rfl.draw_visual_field(fig, image), (8, 4.6)),
+        (rfl.draw_hierarchy, (9, 3.6)),
+        (rfl.draw_dog, (8, 2.8)),
+        (lambda fig: rfl.draw_filtered(fig, image), (10, 2.4)),
+        (lambda fig: rfl.draw_stacking(fig, np.ones((3, 3)), np.ones((3, 3))), (7, 2.6)),
+    ]
+    for draw, size in drawings:
+        fig = Figure(figsize=size)
+        draw(fig)
+        texts += _figure_texts(fig)
+    fig = Figure(figsize=(6, 2.8))
+    ax = fig.add_subplot()
+    kernel = rfl.dog_kernel(2.0, 6.0)
+    rfl.draw_spot_curve(ax, rfl.spot_experiment(kernel), centre_diameter=10.0)
+    texts += _figure_texts(fig)
+    fig = Figure(figsize=(6, 2.8))
+    tuning = rfl.orientation_tuning(rfl.gabor_kernel(0, wavelength=8.0, sigma=4.0), 8.0)
+    rfl.draw_tuning_curve(fig.add_subplot(), tuning)
+    texts += _figure_texts(fig)
+    return texts
+
+
+def test_figures_speak_vietnamese_with_no_english_left(language):
+    english = _draw_every_static_figure()
+    language("vi")
+    vietnamese = _draw_every_static_figure()
+    _assert_no_english_left(english, vietnamese)
+    assert any("trên 10°" in t for t in vietnamese)  # IT: an open-ended size
+    language("en")
+    assert _draw_every_static_figure() == english  # and back to English

@@ -136,3 +136,63 @@ def test_demo_keeps_one_frame_and_readable_labels_at_every_extreme():
         assert not _overlaps(number_boxes), values
         assert all(demo.figure.bbox.contains(b.x0, b.y0) for b in boxes + number_boxes)
     assert len(frames) == 1  # pixels keep their place and size while a slider moves
+
+
+# -- the Vietnamese edition ----------------------------------------------------------
+
+
+@pytest.fixture
+def language():
+    """Switch the course's language inside a test; English again afterwards, whatever happens."""
+    yield rfl.set_language
+    rfl.set_language("en")
+
+
+def _visible_texts(demo) -> list[str]:
+    """Everything a learner reads in a demo: the readout, control labels and figure texts."""
+    texts = [demo.text.value] + [control.description for control in demo.controls.values()]
+    for ax in demo.figure.axes:
+        texts += [t.get_text() for t in ax.texts]
+    return [t for t in texts if t]
+
+
+#: Shown identically in both languages: terms the glossary keeps, and symbols.
+KEPT = {"input", "kernel k", "stride s", "padding p"}
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"input_size": 1, "kernel": 9, "stride": 1, "padding": 0},  # no output
+        {"input_size": 16, "kernel": 1, "stride": 1, "padding": 4},  # padding-only windows
+        {"input_size": 16, "kernel": 9, "stride": 5, "padding": 0},  # pixels never seen
+        {"input_size": 1, "kernel": 1, "stride": 5, "padding": 4},  # one pixel never seen
+    ],
+)
+def test_demo_speaks_vietnamese_with_no_english_left(language, settings):
+    english = rfl.output_size_demo()
+    english.set(**settings)
+    language("vi")
+    vietnamese = rfl.output_size_demo()
+    vietnamese.set(**settings)
+    assert vietnamese.error is None
+    shown_in_english = set(_visible_texts(english))
+    for text in _visible_texts(vietnamese):
+        if text in shown_in_english and text not in KEPT:
+            # Only the formula (numbers and "floor") may read the same in both languages.
+            assert text.startswith("o = floor(") or not any(c.isalpha() for c in text), text
+    assert len(_visible_texts(vietnamese)) == len(_visible_texts(english))
+
+
+def test_vietnamese_sentences_and_labels(language):
+    language("vi")
+    window = rfl.sliding_window(1, kernel=9)
+    assert "(1 + 2·0 = 1 pixel)" in window.problem and "không vừa" in window.problem
+    many = rfl.sliding_window(16, kernel=9, stride=5)
+    assert "pixel input 14, 15 (viền đỏ)" in describe_sliding_window(many)
+    demo = rfl.output_size_demo()
+    labels = [t.get_text() for t in demo.figure.axes[0].texts]
+    assert "output 0" in labels and "out 0" not in labels
+    language("en")
+    assert "Input pixels 14, 15" in describe_sliding_window(many)

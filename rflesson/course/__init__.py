@@ -36,6 +36,7 @@ from .lesson01.demos import (
     draw_hierarchy,
     draw_spot_curve,
     draw_stacking,
+    draw_tuning_curve,
     draw_visual_field,
     neuron_explorer,
     orientation_demo,

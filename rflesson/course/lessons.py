@@ -38,9 +38,10 @@ class CourseMap(list):
             for name, title, minutes in self
         )
         total = minutes_text.format(minutes=sum(row[2] for row in self))
+        lesson, time, total_label = _("lesson"), _("time"), _("total")
         return (
-            f"<table><tr><th>{_('lesson')}</th><th>{_('time')}</th></tr>"
-            f"{rows}<tr><td><b>{_('total')}</b></td><td><b>{total}</b></td></tr></table>"
+            f"<table><tr><th>{lesson}</th><th>{time}</th></tr>"
+            f"{rows}<tr><td><b>{total_label}</b></td><td><b>{total}</b></td></tr></table>"
         )
 
     def __repr__(self) -> str:

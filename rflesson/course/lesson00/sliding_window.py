@@ -17,6 +17,7 @@ from matplotlib.patches import Rectangle
 
 from ..._validate import as_int
 from ...sizes import conv_output_size
+from ..i18n import _, ngettext
 from ..style import COLORS
 from ..widgets import LiveFigure, int_slider
 
@@ -57,13 +58,15 @@ def sliding_window(
         n_out = conv_output_size(i, k, s, p)
     except ValueError:
         padded = i + 2 * p
-        sentence = (
+        problem = ngettext(
             "The window ({k} pixels) is wider than the padded input ({i} + 2·{p} = {padded} "
-            "{unit}): it fits nowhere, so the output would be empty. Make the input or the "
-            "padding larger, or the kernel smaller."
-        )
-        unit = "pixel" if padded == 1 else "pixels"
-        problem = sentence.format(k=k, i=i, p=p, padded=padded, unit=unit)
+            "pixel): it fits nowhere, so the output would be empty. Make the input or the "
+            "padding larger, or the kernel smaller.",
+            "The window ({k} pixels) is wider than the padded input ({i} + 2·{p} = {padded} "
+            "pixels): it fits nowhere, so the output would be empty. Make the input or the "
+            "padding larger, or the kernel smaller.",
+            padded,
+        ).format(k=k, i=i, p=p, padded=padded)
         return SlidingWindow(i, k, s, p, 0, (), tuple(range(i)), (), formula, problem)
     starts = tuple(-p + j * s for j in range(n_out))
     covered = {x for start in starts for x in range(start, start + k)}
@@ -143,7 +146,8 @@ def draw_sliding_window(fig: Figure, window: SlidingWindow, frame: Frame | None 
         ax.add_collection(_cells(list(window.never_seen), 0, **outline))
     for x in range(-p, i + p):
         ax.text(x + 0.5, 1.15, str(x), ha="center", va="bottom", fontsize=8, color=COLORS["muted"])
-    ax.text(-p - 0.3, 0.5, "input", ha="right", va="center")
+    # TRANSLATORS: label of the strip of input pixels ("input" is kept in Vietnamese).
+    ax.text(-p - 0.3, 0.5, _("input"), ha="right", va="center")
 
     rows = max(window.n_out, 1)
     top = 1.9
@@ -161,15 +165,17 @@ def draw_sliding_window(fig: Figure, window: SlidingWindow, frame: Frame | None 
         bars.append(Rectangle((start, y), k, 0.75 * _ROW_PITCH))
         colours.append(COLORS["muted"] if j in window.padding_only else COLORS["rf"])
         if j in labelled:
-            ax.text(-p - 0.3, y + 0.3, f"out {j}", ha="right", va="center", fontsize=9)
+            # TRANSLATORS: label of output pixel number {j}, left of its window bar; keep it short.
+            label = _("out {j}").format(j=j)
+            ax.text(-p - 0.3, y + 0.3, label, ha="right", va="center", fontsize=9)
     if bars:
         ax.add_collection(PatchCollection(bars, facecolor=colours, alpha=0.85, linewidth=0))
     if window.problem:
         ax.add_patch(
             Rectangle((-p, -1.0), k, 0.6, facecolor="none", edgecolor=COLORS["warn"], lw=2)
         )
-        ax.text(-p, -1.6, "the window does not fit", color=COLORS["warn"], va="top")
-    title = window.formula if not window.problem else "No output: see the note above"
+        ax.text(-p, -1.6, _("the window does not fit"), color=COLORS["warn"], va="top")
+    title = window.formula if not window.problem else _("No output: see the note above")
     ax.text(0.5, 1.0, title, transform=ax.transAxes, ha="center", va="bottom", fontsize=11)
 
 
@@ -198,27 +204,37 @@ def describe_sliding_window(window: SlidingWindow) -> str:
     """One HTML line for the demo's text area."""
     if window.problem:
         return f'<span style="color:{COLORS["warn"]}">{window.problem}</span>'
-    text = f"Output length <b>{window.n_out}</b>: {window.formula}."
-    pixels = ", ".join(str(x) for x in window.never_seen)
-    if len(window.never_seen) == 1:
-        text += f" Input pixel {pixels} (red outline) is never seen by any window."
-    elif window.never_seen:
-        text += f" Input pixels {pixels} (red outline) are never seen by any window."
-    if len(window.padding_only) == 1:
-        text += " The grey window sees only padding."
-    elif window.padding_only:
-        text += " Grey windows see only padding."
-    return text
+    sentences = [
+        _("Output length <b>{n}</b>: {formula}.").format(n=window.n_out, formula=window.formula)
+    ]
+    if window.never_seen:
+        pixels = ", ".join(str(x) for x in window.never_seen)
+        sentences.append(
+            ngettext(
+                "Input pixel {pixels} (red outline) is never seen by any window.",
+                "Input pixels {pixels} (red outline) are never seen by any window.",
+                len(window.never_seen),
+            ).format(pixels=pixels)
+        )
+    if window.padding_only:
+        sentences.append(
+            ngettext(
+                "The grey window sees only padding.",
+                "Grey windows see only padding.",
+                len(window.padding_only),
+            )
+        )
+    return " ".join(sentences)
 
 
 def output_size_demo(input_size: int = 7, kernel: int = 3, stride: int = 2, padding: int = 1):
     """Sliders for input size, kernel, stride and padding, with the window drawn live."""
     values = {"input_size": input_size, "kernel": kernel, "stride": stride, "padding": padding}
     labels = {
-        "input_size": "input size i",
-        "kernel": "kernel k",
-        "stride": "stride s",
-        "padding": "padding p",
+        "input_size": _("input size i"),
+        "kernel": _("kernel k"),
+        "stride": _("stride s"),
+        "padding": _("padding p"),
     }
     controls = {
         name: int_slider(labels[name], values[name], *DEMO_RANGES[name]) for name in DEMO_RANGES

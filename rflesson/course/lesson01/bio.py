@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from ..._validate import as_float, as_int, one_of
+from ..i18n import _
 
 POLARITIES = ("on", "off")
 
@@ -184,7 +185,7 @@ def gabor_kernel(
     sigma = wavelength / 2 if sigma is None else as_float("sigma", sigma, minimum=0.5)
     phase = as_float("phase", phase)
     size = 2 * math.ceil(3 * sigma) + 1 if size is None else as_int("size", size, minimum=3)
-    _, across = _oriented_coordinates(size, orientation)
+    _along, across = _oriented_coordinates(size, orientation)
     x, y = _grid(size)
     envelope = np.exp(-(x**2 + y**2) / (2 * sigma**2))
     carrier = np.cos(2 * math.pi * across / wavelength + math.radians(phase))
@@ -362,7 +363,7 @@ def grating(
     size = as_int("size", size, minimum=1)
     orientation = as_float("orientation", orientation)
     wavelength = as_float("wavelength", wavelength, minimum=2.0)
-    _, across = _oriented_coordinates(size, orientation)
+    _along, across = _oriented_coordinates(size, orientation)
     return np.cos(2 * math.pi * across / wavelength + math.radians(phase)).astype(np.float32)
 
 
@@ -470,9 +471,15 @@ class AreaRF:
 
     @property
     def size_text(self) -> str:
-        """The typical size as a short phrase: ``"0.5-1.5°"`` or ``"over 10°"``."""
+        """The typical size as a short phrase: ``"0.5-1.5°"`` or ``"over 10°"``.
+
+        In the current language: figures and printed tables show it to learners.
+        """
         low, high = self.typical_deg
-        return f"over {low:g}°" if high is None else f"{low:g}-{high:g}°"
+        if high is None:
+            # TRANSLATORS: an RF size with only a lower bound, e.g. "over 10°".
+            return _("over {low:g}°").format(low=low)
+        return f"{low:g}-{high:g}°"
 
 
 #: Retinal ganglion cells of the macaque (P and M cells, recorded as their

@@ -23,6 +23,7 @@ from matplotlib.patches import Circle, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from ..._validate import as_float, as_int, one_of
+from ..i18n import N_, _
 from ..style import COLORS
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
 from . import bio
@@ -143,7 +144,9 @@ def draw_visual_field(
         ax.set_xlim(0, w - 1)
         ax.set_ylim(h - 1, 0)
         slope = bio.area_rf(area).slope
-        ax.set_title(f"{area}: RF diameter ≈ {slope:g} × eccentricity")
+        ax.set_title(
+            _("{area}: RF diameter ≈ {slope:g} × eccentricity").format(area=area, slope=slope)
+        )
     fig.tight_layout()
 
 
@@ -166,18 +169,20 @@ def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
     top = 1.35 * bio.rf_diameter_deg("V4", max_eccentricity)
     left.axhspan(it.typical_deg[0], top, color=COLORS["rf_light"], alpha=0.6, lw=0)
     # At the top of the band, clear of the V4 line (which crosses its bottom edge).
-    left.text(1.5, top * 0.97, f"IT: {it.size_text}, includes the fovea", va="top")
-    left.set_xlabel("eccentricity (degrees from fixation)")
-    left.set_ylabel("RF diameter (degrees)")
+    label = _("IT: {size}, includes the fovea").format(size=it.size_text)
+    left.text(1.5, top * 0.97, label, va="top")
+    left.set_xlabel(_("eccentricity (degrees from fixation)"))
+    left.set_ylabel(_("RF diameter (degrees)"))
     left.set_ylim(0, top)
     left.set_xlim(0, max_eccentricity + 2.5)  # room for the line labels
     left.set_xticks(np.arange(0, max_eccentricity + 1e-9, 5))
-    left.set_title("Bigger away from the fovea")
+    left.set_title(_("Bigger away from the fovea"))
 
     right = fig.add_subplot(1, 2, 2)
     bottom, ceiling = 0.03, 60.0
     lo_rgc, hi_rgc = (2 * r for r in bio.RGC_CENTRE_RADIUS_DEG)
-    names = ["retina\n(centre)"] + [a.area for a in bio.VENTRAL_STREAM]
+    # TRANSLATORS: the first bar of the hierarchy figure: centres of retinal ganglion cells.
+    names = [_("retina\n(centre)")] + [a.area for a in bio.VENTRAL_STREAM]
     lows = [lo_rgc] + [a.typical_deg[0] for a in bio.VENTRAL_STREAM]
     highs = [hi_rgc] + [a.typical_deg[1] for a in bio.VENTRAL_STREAM]
     for i, (lo, hi) in enumerate(zip(lows, highs, strict=True)):
@@ -191,8 +196,8 @@ def draw_hierarchy(fig: Figure, max_eccentricity: float = 20.0) -> None:
     ticks = (0.1, 0.3, 1, 3, 10, 30)  # plain numbers read faster than 10^-1
     right.set_yticks(ticks, [f"{t:g}" for t in ticks])
     right.set_xticks(range(len(names)), names)
-    right.set_ylabel("RF diameter (degrees, log scale)")
-    right.set_title("Bigger up the hierarchy")
+    right.set_ylabel(_("RF diameter (degrees, log scale)"))
+    right.set_title(_("Bigger up the hierarchy"))
     fig.tight_layout()
 
 
@@ -201,8 +206,8 @@ def draw_dog(fig: Figure, centre_sigma: float = 2.0, surround_ratio: float = 6.0
     on = bio.dog_kernel(centre_sigma, surround_ratio, polarity="on")
     off = bio.dog_kernel(centre_sigma, surround_ratio, polarity="off")
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.6])
-    show_kernel(fig.add_subplot(grid[0]), on, "ON-centre", sqrt=True)
-    show_kernel(fig.add_subplot(grid[1]), off, "OFF-centre", sqrt=True)
+    show_kernel(fig.add_subplot(grid[0]), on, _("ON-centre"), sqrt=True)
+    show_kernel(fig.add_subplot(grid[1]), off, _("OFF-centre"), sqrt=True)
     ax = fig.add_subplot(grid[2])
     size = on.shape[0]
     x = np.arange(size) - (size - 1) / 2
@@ -210,47 +215,76 @@ def draw_dog(fig: Figure, centre_sigma: float = 2.0, surround_ratio: float = 6.0
     surround = bio._gaussian(size, centre_sigma * surround_ratio)[size // 2]
     top = float(on.max())
     # The two parts are drawn on top of the total, or the centre would hide under it.
-    ax.plot(x, signed_sqrt(on[size // 2], top), color="k", lw=2, label="ON cell")
-    ax.plot(x, signed_sqrt(centre, top), color=COLORS["unit"], lw=1.2, ls="--", label="centre")
+    ax.plot(x, signed_sqrt(on[size // 2], top), color="k", lw=2, label=_("ON cell"))
+    ax.plot(x, signed_sqrt(centre, top), color=COLORS["unit"], lw=1.2, ls="--", label=_("centre"))
     ax.plot(
-        x, signed_sqrt(-surround, top), color=COLORS["accent"], lw=1.2, ls="--", label="− surround"
+        x,
+        signed_sqrt(-surround, top),
+        color=COLORS["accent"],
+        lw=1.2,
+        ls="--",
+        label=_("− surround"),
     )
     ax.axhline(0, color=COLORS["muted"], lw=0.5)
     radius = bio.dog_centre_diameter(centre_sigma, surround_ratio) / 2
     ax.axvspan(-radius, radius, color=COLORS["rf_light"], alpha=0.5, lw=0)
-    ax.set_xlabel("pixels from the centre")
-    ax.set_ylabel("weight (signed √ scale)")
-    ax.set_title("Slice: ON cell = centre − surround")
+    ax.set_xlabel(_("pixels from the centre"))
+    ax.set_ylabel(_("weight (signed √ scale)"))
+    ax.set_title(_("Slice: ON cell = centre − surround"))
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
 
 
-def draw_spot_curve(ax: Axes, experiment: bio.SpotExperiment, polarity: str = "on") -> None:
-    """Response against spot diameter, with the best spot marked."""
+def draw_spot_curve(
+    ax: Axes,
+    experiment: bio.SpotExperiment,
+    polarity: str = "on",
+    centre_diameter: float | None = None,
+) -> None:
+    """Response against spot diameter, with the best spot marked.
+
+    With ``centre_diameter`` (:func:`.bio.dog_centre_diameter`) a dashed line
+    marks the edge of the excitatory centre, named in a legend.
+    """
     sign = 1.0 if polarity == "on" else -1.0
     ax.plot(experiment.diameters, experiment.responses, color=COLORS["accent"], lw=2)
     ax.axhline(0, color=COLORS["muted"], lw=0.5)
     best = int(np.argmax(sign * experiment.responses))
     ax.plot(experiment.diameters[best], experiment.responses[best], "o", color=COLORS["rf"])
-    ax.set_xlabel("light-spot diameter (pixels)")
-    ax.set_ylabel("response")
+    if centre_diameter is not None:
+        label = _("edge of the excitatory centre")
+        ax.axvline(centre_diameter, color=COLORS["rf"], ls="--", lw=1, label=label)
+        ax.legend(loc="upper right")
+    ax.set_xlabel(_("light-spot diameter (pixels)"))
+    ax.set_ylabel(_("response"))
+
+
+def draw_tuning_curve(ax: Axes, tuning: bio.TuningCurve) -> None:
+    """An orientation tuning curve scaled to its best response, with half height marked."""
+    ax.plot(tuning.orientations, tuning.responses / tuning.responses.max(), lw=2)
+    ax.axhline(0.5, color=COLORS["muted"], lw=0.5, ls=":")
+    ax.text(90, 0.52, _("half height"), ha="center", va="bottom", color=COLORS["muted"])
+    ax.set_xlabel(_("grating orientation (degrees)"))
+    ax.set_ylabel(_("response / best"))
+    ax.set_xticks(range(0, 181, 45))
+    title = _("Orientation tuning of a simple cell preferring {angle:g}°")
+    ax.set_title(title.format(angle=tuning.preferred))
 
 
 def draw_filtered(fig: Figure, image: np.ndarray, centre_sigma: float = 0.7) -> None:
     """The photograph seen by a field of ON cells and of four orientations of simple cells."""
-    panels = [("photograph", image, "gray")]
     on = bio.apply_kernel(image, bio.dog_kernel(centre_sigma, 5.0))
-    panels.append(("ON cells (DoG)", on, "gray"))
+    # The ON cells' signed response on a symmetric grey scale; the others by their own range.
+    limit = float(np.percentile(np.abs(on), 99))
+    panels = [
+        (_("photograph"), image, {"cmap": "gray"}),
+        (_("ON cells (DoG)"), on, {"cmap": "gray", "vmin": -limit, "vmax": limit}),
+    ]
     for theta in (0, 45, 90, 135):
         response = np.abs(bio.apply_kernel(image, bio.gabor_kernel(theta, wavelength=6.0)))
-        panels.append((f"Gabor {theta}°", response, "magma"))
-    for i, (title, data, cmap) in enumerate(panels):
-        ax = fig.add_subplot(1, len(panels), i + 1)
-        if title.startswith("ON"):
-            limit = float(np.percentile(np.abs(data), 99))
-            show_image(ax, data, title, cmap=cmap, vmin=-limit, vmax=limit)
-        else:
-            show_image(ax, data, title, cmap=cmap)
+        panels.append((f"Gabor {theta}°", response, {"cmap": "magma"}))
+    for i, (title, data, scale) in enumerate(panels):
+        show_image(fig.add_subplot(1, len(panels), i + 1), data, title, **scale)
     fig.tight_layout()
 
 
@@ -259,7 +293,7 @@ def draw_stacking(fig: Figure, first: np.ndarray, second: np.ndarray) -> None:
     stacked = bio.stack_kernels(first, second)
     size = stacked.shape[0]
     for i, (kernel, title) in enumerate(
-        [(first, "layer 1 kernel"), (second, "layer 2 kernel"), (stacked, "together")]
+        [(first, _("layer 1 kernel")), (second, _("layer 2 kernel")), (stacked, _("together"))]
     ):
         ax = fig.add_subplot(1, 3, i + 1)
         pad = (size - kernel.shape[0]) // 2
@@ -351,7 +385,9 @@ def explore_neuron(
     one_of("polarity", polarity, bio.POLARITIES)
     problem = None
     if not (0 <= row < h and 0 <= col < w):
-        problem = f"({col}, {row}) is outside the {w}×{h} photograph; showing its nearest edge."
+        problem = _(
+            "({col}, {row}) is outside the {w}×{h} photograph; showing its nearest edge."
+        ).format(col=col, row=row, w=w, h=h)
         row, col = min(max(row, 0), h - 1), min(max(col, 0), w - 1)
     kernel = bio.dog_kernel(centre_sigma, EXPLORER_SURROUND_RATIO, polarity=polarity)
     patch = _patch(image, row, col, kernel.shape[0])
@@ -419,9 +455,9 @@ def draw_explorer(fig: Figure, view: ExplorerView) -> None:
     image = bio.sample_image()
     size = view.kernel.shape[0]
     row = ImageRow(fig)
-    title, colour = "where the cell looks", "k"
+    title, colour = _("where the cell looks"), "k"
     if view.problem:
-        title, colour = "edge of the photograph", COLORS["warn"]
+        title, colour = _("edge of the photograph"), COLORS["warn"]
     to_photo, scale = row.add(image, title, colour)
     surround_r = 2 * view.centre_sigma * EXPLORER_SURROUND_RATIO
     centre = to_photo(view.col, view.row)
@@ -429,7 +465,7 @@ def draw_explorer(fig: Figure, view: ExplorerView) -> None:
     for radius, ec in ((view.centre_diameter / 2, COLORS["unit"]), (surround_r, COLORS["rf"])):
         circle = row.ax.add_patch(Circle(centre, radius * scale, fill=False, ec=ec, lw=1.5))
         circle.set_clip_path(frame)  # stay inside the photograph
-    sees = "what it sees" if _inside(view) else "what it sees (mirrored)"
+    sees = _("what it sees") if _inside(view) else _("what it sees (mirrored)")
     to_patch, scale = row.add(view.patch, sees, vmin=0, vmax=1)
     half = (size - 1) / 2
     row.ax.add_patch(
@@ -437,10 +473,11 @@ def draw_explorer(fig: Figure, view: ExplorerView) -> None:
             to_patch(half, half), view.centre_diameter / 2 * scale, fill=False, ec=COLORS["unit"]
         )
     )
-    row.add(signed_sqrt(view.contributions), "light × weights", cmap=KERNEL_CMAP, vmin=-1, vmax=1)
+    contributions = signed_sqrt(view.contributions)
+    row.add(contributions, _("light × weights"), cmap=KERNEL_CMAP, vmin=-1, vmax=1)
     limit = float(np.abs(view.response_map).max()) or 1.0
-    to_map, _ = row.add(
-        view.response_map, "response everywhere", cmap=KERNEL_CMAP, vmin=-limit, vmax=limit
+    to_map, _scale = row.add(
+        view.response_map, _("response everywhere"), cmap=KERNEL_CMAP, vmin=-limit, vmax=limit
     )
     row.ax.plot(*to_map(view.col, view.row), "o", mfc="none", mec="k", ms=8, mew=1.5, clip_on=False)
     row.finish()
@@ -455,15 +492,23 @@ def _inside(view: ExplorerView) -> bool:
 
 def describe_explorer(view: ExplorerView) -> str:
     """One HTML line: the response and how it ranks among all positions."""
-    rank = float((view.response_map < view.response).mean()) * 100
-    text = (
-        f"{view.polarity.upper()}-centre cell at (x={view.col}, y={view.row}), centre "
-        f"{view.centre_diameter:.1f} px wide: response <b>{_shown(view.response):+.4f}</b>, "
-        f"stronger than at {rank:.0f}% of positions."
+    # A share, shown as a percentage by the "%" format: no bare "%" in the catalog
+    # entry, which translators' tools would take for a printf directive.
+    rank = float((view.response_map < view.response).mean())
+    text = _(
+        "{cell}-centre cell at (x={x}, y={y}), centre {centre:.1f} px wide: response "
+        "<b>{response:+.4f}</b>, stronger than at {rank:.0%} of positions."
+    ).format(
+        cell=view.polarity.upper(),
+        x=view.col,
+        y=view.row,
+        centre=view.centre_diameter,
+        response=_shown(view.response),
+        rank=rank,
     )
     if not _inside(view):
-        text += (
-            " Its field reaches past the edge of the photograph, where it sees the "
+        text += " " + _(
+            "Its field reaches past the edge of the photograph, where it sees the "
             "photograph mirrored (as rfl.apply_kernel pads it)."
         )
     return text if view.problem is None else _problem_text(view.problem) + " " + text
@@ -477,8 +522,8 @@ def neuron_explorer(
     controls = {
         "col": int_slider("x", col, 0, w - 1),
         "row": int_slider("y", row, 0, h - 1),
-        "centre_sigma": float_slider("centre σ (px)", centre_sigma, 0.5, 3.0, 0.5),
-        "polarity": dropdown("cell", bio.POLARITIES, polarity),
+        "centre_sigma": float_slider(_("centre σ (px)"), centre_sigma, 0.5, 3.0, 0.5),
+        "polarity": dropdown(_("cell"), bio.POLARITIES, polarity),
     }
     return LiveFigure(
         controls, explore_neuron, draw_explorer, describe=describe_explorer, figsize=(8.0, 2.4)
@@ -520,19 +565,76 @@ def _spot_curve(centre_sigma: float, ratio: float, strength: float):
     return kernel, bio.spot_experiment(kernel, SPOT_DIAMETERS)
 
 
+#: The demo's sentences come in one version per spot contrast ("light", "dark"):
+#: a whole sentence translates better than a sentence with the contrast filled in.
+#: ``{cell}`` is "ON" or "OFF".
+_NEVER_EXCITES = {
+    "light": N_(
+        "A light spot never excites an {cell}-centre cell: it only silences it. Try a dark spot."
+    ),
+    "dark": N_(
+        "A dark spot never excites an {cell}-centre cell: it only silences it. Try a light spot."
+    ),
+}
+_NONE_IN_REACH = {
+    "light": N_(
+        "No light spot up to {diameter:g} px wide excites this {cell}-centre cell. Try a dark spot."
+    ),
+    "dark": N_(
+        "No dark spot up to {diameter:g} px wide excites this {cell}-centre cell. Try a light spot."
+    ),
+}
+_SPOT_TITLE = {"light": N_("{cell} cell, light spot"), "dark": N_("{cell} cell, dark spot")}
+_SPOT_AXIS = {
+    "light": N_("light-spot diameter (pixels)"),
+    "dark": N_("dark-spot diameter (pixels)"),
+}
+_NO_SPOT_TITLE = {
+    "light": N_("no light spot excites this cell"),
+    "dark": N_("no dark spot excites this cell"),
+}
+_NO_SPOT_IN_REACH_TITLE = {
+    "light": N_("no light spot up to {diameter:g} px excites this cell"),
+    "dark": N_("no dark spot up to {diameter:g} px excites this cell"),
+}
+_SPOT_READOUT = {
+    "light": N_(
+        "Light spot {diameter:.1f} px wide on an {cell}-centre cell: "
+        "response <b>{response:+.4f}</b>."
+    ),
+    "dark": N_(
+        "Dark spot {diameter:.1f} px wide on an {cell}-centre cell: "
+        "response <b>{response:+.4f}</b>."
+    ),
+}
+_NO_BEST_WITHOUT_SURROUND = {
+    "light": N_(
+        "No best size: every bigger light spot drives it at least as hard, "
+        "because it has no surround."
+    ),
+    "dark": N_(
+        "No best size: every bigger dark spot drives it at least as hard, "
+        "because it has no surround."
+    ),
+}
+_NO_BEST_STRONG_SURROUND = {
+    "light": N_(
+        "No best size: every bigger light spot drives it at least as hard, "
+        "because its surround (strength {strength:g}) outweighs its centre."
+    ),
+    "dark": N_(
+        "No best size: every bigger dark spot drives it at least as hard, "
+        "because its surround (strength {strength:g}) outweighs its centre."
+    ),
+}
+
+
 def _never_excites(spot: str, polarity: str, strength: float) -> str:
     """Why no spot of this contrast excites the cell, in one sentence."""
-    other = "dark" if spot == "light" else "light"
     if strength <= 1.0:
-        return (
-            f"A {spot} spot never excites an {polarity.upper()}-centre cell: it only "
-            f"silences it. Try a {other} spot."
-        )
+        return _(_NEVER_EXCITES[spot]).format(cell=polarity.upper())
     # A surround stronger than the centre wins for spots wider than the slider reaches.
-    return (
-        f"No {spot} spot up to {SPOT_DIAMETERS[-1]:g} px wide excites this "
-        f"{polarity.upper()}-centre cell. Try a {other} spot."
-    )
+    return _(_NONE_IN_REACH[spot]).format(diameter=SPOT_DIAMETERS[-1], cell=polarity.upper())
 
 
 def spot_size(
@@ -587,7 +689,7 @@ def draw_spot(fig: Figure, view: SpotView) -> None:
     """The RF with the spot drawn on it, and response against spot diameter."""
     row = ImageRow(fig, rect=(0.0, 0.05, 0.3, 0.85))
     size = view.kernel.shape[0]
-    title = f"{view.polarity.upper()} cell, {view.spot} spot"
+    title = _(_SPOT_TITLE[view.spot]).format(cell=view.polarity.upper())
     to_row, scale = row.add(signed_sqrt(view.kernel), title, cmap=KERNEL_CMAP, vmin=-1, vmax=1)
     centre = to_row((size - 1) / 2, (size - 1) / 2)
     colour = "gold" if view.spot == "light" else "black"
@@ -601,19 +703,21 @@ def draw_spot(fig: Figure, view: SpotView) -> None:
     if math.isfinite(view.centre_diameter):
         curve.axvline(view.centre_diameter, color=COLORS["rf"], ls="--", lw=1)
     curve.plot(view.diameter, view.response, "o", color=COLORS["unit"], ms=8, clip_on=False)
-    curve.set_xlabel(f"{view.spot}-spot diameter (pixels)")
-    curve.set_ylabel("response")
+    curve.set_xlabel(_(_SPOT_AXIS[view.spot]))
+    curve.set_ylabel(_("response"))
     curve.set_xlim(0, exp.diameters[-1])
     curve.xaxis.set_major_locator(MaxNLocator(nbins=4))  # each tick costs a redraw
     curve.yaxis.set_major_locator(MaxNLocator(nbins=3))
-    if view.problem:
-        reach = "" if view.surround_strength <= 1 else f" up to {exp.diameters[-1]:g} px"
-        title, colour = f"no {view.spot} spot{reach} excites this cell", COLORS["warn"]
+    if view.problem and view.surround_strength <= 1:
+        title, colour = _(_NO_SPOT_TITLE[view.spot]), COLORS["warn"]
+    elif view.problem:
+        title = _(_NO_SPOT_IN_REACH_TITLE[view.spot]).format(diameter=exp.diameters[-1])
+        colour = COLORS["warn"]
     elif not math.isfinite(view.best_diameter):
-        title, colour = "no best size: a bigger spot is never worse", "k"
+        title, colour = _("no best size: a bigger spot is never worse"), "k"
     else:  # the title doubles as the legend of the dashed line
-        title = (
-            f"best spot {view.best_diameter:.2f} px; centre (dashed) {view.centre_diameter:.2f} px"
+        title = _("best spot {best:.2f} px; centre (dashed) {centre:.2f} px").format(
+            best=view.best_diameter, centre=view.centre_diameter
         )
         colour = "k"
     _live_title(curve, title, colour)
@@ -621,39 +725,32 @@ def draw_spot(fig: Figure, view: SpotView) -> None:
 
 def describe_spot(view: SpotView) -> str:
     """One HTML line: the current response and the best spot."""
-    text = (
-        f"{view.spot.capitalize()} spot {view.diameter:.1f} px wide on an "
-        f"{view.polarity.upper()}-centre cell: response <b>{_shown(view.response):+.4f}</b>."
+    text = _(_SPOT_READOUT[view.spot]).format(
+        diameter=view.diameter, cell=view.polarity.upper(), response=_shown(view.response)
     )
     if view.problem:
         return _problem_text(view.problem) + " " + text
     if not math.isfinite(view.best_diameter):
-        reason = (
-            "it has no surround"
-            if view.surround_strength == 0
-            else f"its surround (strength {view.surround_strength:g}) outweighs its centre"
-        )
-        return (
-            text
-            + f" No best size: every bigger {view.spot} spot drives it at least as hard, "
-            + f"because {reason}."
-        )
-    return (
-        text
-        + f" Best spot: <b>{view.best_diameter:.2f} px</b> "
-        + f"(the centre is {view.centre_diameter:.2f} px wide)."
+        if view.surround_strength == 0:
+            return text + " " + _(_NO_BEST_WITHOUT_SURROUND[view.spot])
+        why = _(_NO_BEST_STRONG_SURROUND[view.spot]).format(strength=view.surround_strength)
+        return text + " " + why
+    best = _("Best spot: <b>{best:.2f} px</b> (the centre is {centre:.2f} px wide).").format(
+        best=view.best_diameter, centre=view.centre_diameter
     )
+    return text + " " + best
 
 
 def spot_size_demo(diameter: float = 6.0, centre_sigma: float = 2.0) -> LiveFigure:
     """Sliders for the spot diameter and the cell's centre, surround and polarity."""
     controls = {
-        "diameter": float_slider("spot diameter (px)", diameter, 0.0, 60.0, 0.5),
-        "centre_sigma": float_slider("centre σ (px)", centre_sigma, 1.0, 4.0, 0.5),
-        "surround_ratio": float_slider("surround / centre", 6.0, 2.0, 8.0, 0.5),
-        "surround_strength": float_slider("surround strength", 1.0, 0.0, 1.2, 0.05),
-        "polarity": dropdown("cell", bio.POLARITIES, "on"),
-        "spot": dropdown("spot", ("light", "dark"), "light"),
+        "diameter": float_slider(_("spot diameter (px)"), diameter, 0.0, 60.0, 0.5),
+        "centre_sigma": float_slider(_("centre σ (px)"), centre_sigma, 1.0, 4.0, 0.5),
+        "surround_ratio": float_slider(_("surround / centre"), 6.0, 2.0, 8.0, 0.5),
+        "surround_strength": float_slider(_("surround strength"), 1.0, 0.0, 1.2, 0.05),
+        "polarity": dropdown(_("cell"), bio.POLARITIES, "on"),
+        # The menu shows the contrast in the learner's language; its value stays "light"/"dark".
+        "spot": dropdown(_("spot"), [(_("light"), "light"), (_("dark"), "dark")], "light"),
     }
     return LiveFigure(controls, spot_size, draw_spot, describe=describe_spot, figsize=(7.5, 2.8))
 
@@ -712,10 +809,10 @@ def orientation_response(
     stim = bio.grating(size, stimulus, wavelength, best_phase)
     problem = None
     if sigma < wavelength / 4:
-        problem = (
-            f"The envelope (σ = {sigma:g} px) is shorter than a quarter of the wavelength "
-            f"({wavelength:g} px): the cell barely sees one stripe, so it is hardly tuned."
-        )
+        problem = _(
+            "The envelope (σ = {sigma:g} px) is shorter than a quarter of the wavelength "
+            "({wavelength:g} px): the cell barely sees one stripe, so it is hardly tuned."
+        ).format(sigma=sigma, wavelength=wavelength)
     return OrientationView(
         stimulus,
         preferred,
@@ -733,8 +830,9 @@ def draw_orientation(fig: Figure, view: OrientationView) -> None:
     """The cell's RF, the grating over it, and the tuning curve with the current grating."""
     row = ImageRow(fig, rect=(0.0, 0.05, 0.42, 0.85), gap=0.15)
     limit = float(np.abs(view.kernel).max()) or 1.0
-    row.add(view.kernel, f"cell: {view.preferred:g}°", cmap=KERNEL_CMAP, vmin=-limit, vmax=limit)
-    row.add(view.grating, f"grating: {view.stimulus:g}°", vmin=-1, vmax=1)
+    cell = _("cell: {angle:g}°").format(angle=view.preferred)
+    row.add(view.kernel, cell, cmap=KERNEL_CMAP, vmin=-limit, vmax=limit)
+    row.add(view.grating, _("grating: {angle:g}°").format(angle=view.stimulus), vmin=-1, vmax=1)
     row.finish()
     ax = fig.add_axes((0.52, 0.2, 0.46, 0.66))
     t = view.tuning
@@ -750,24 +848,29 @@ def draw_orientation(fig: Figure, view: OrientationView) -> None:
     for peak in (t.preferred, t.preferred + 180.0):  # 0° and 180° are the same orientation
         if peak <= 180.0:
             ax.axvline(peak, color=COLORS["rf"], ls="--", lw=1)
-    ax.set_xlabel("grating orientation (degrees)")
-    ax.set_ylabel("peak response")
+    ax.set_xlabel(_("grating orientation (degrees)"))
+    ax.set_ylabel(_("peak response"))
     ax.set_xticks(range(0, 181, 45))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=3))  # each tick costs a redraw
     ax.set_xlim(0, 180)
     if view.problem:
-        title, colour = "hardly tuned: see the note", COLORS["warn"]
+        title, colour = _("hardly tuned: see the note"), COLORS["warn"]
     else:
-        title, colour = f"tuning: half-width {t.half_width:.0f}°", "k"
+        title, colour = _("tuning: half-width {width:.0f}°").format(width=t.half_width), "k"
     _live_title(ax, title, colour)
 
 
 def describe_orientation(view: OrientationView) -> str:
     """One HTML line: the response relative to the best orientation."""
     best = float(view.tuning.responses.max()) or 1.0
-    text = (
-        f"Grating at {view.stimulus:g}°, cell prefers {view.tuning.preferred:g}°: response "
-        f"<b>{view.response:.3f}</b> ({100 * view.response / best:.0f}% of its best)."
+    text = _(
+        "Grating at {stimulus:g}°, cell prefers {preferred:g}°: response "
+        "<b>{response:.3f}</b> ({share:.0%} of its best)."
+    ).format(
+        stimulus=view.stimulus,
+        preferred=view.tuning.preferred,
+        response=view.response,
+        share=view.response / best,
     )
     return text if view.problem is None else _problem_text(view.problem) + " " + text
 
@@ -775,9 +878,9 @@ def describe_orientation(view: OrientationView) -> str:
 def orientation_demo(stimulus: float = 30.0, preferred: float = 0.0) -> LiveFigure:
     """Turn a grating in front of a simple cell and watch its tuning curve."""
     controls = {
-        "stimulus": float_slider("grating (°)", stimulus, 0.0, 180.0, 5.0),
-        "preferred": float_slider("cell prefers (°)", preferred, 0.0, 165.0, 15.0),
-        "sigma": float_slider("envelope σ (px)", 4.0, 1.0, 8.0, 0.5),
+        "stimulus": float_slider(_("grating (°)"), stimulus, 0.0, 180.0, 5.0),
+        "preferred": float_slider(_("cell prefers (°)"), preferred, 0.0, 165.0, 15.0),
+        "sigma": float_slider(_("envelope σ (px)"), 4.0, 1.0, 8.0, 0.5),
     }
     return LiveFigure(
         controls,

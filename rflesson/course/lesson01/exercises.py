@@ -7,6 +7,7 @@ learner predicts before the notebook (or the demo) shows the result.
 import numpy as np
 
 from ..check import exercise
+from ..i18n import N_
 from . import bio
 
 #: The spot diameters offered in exercise 01.best-spot (pixels).
@@ -38,14 +39,20 @@ def mystery_cell() -> np.ndarray:
     return bio.gabor_kernel(_MYSTERY_ORIENTATION, wavelength=8.0, phase=_MYSTERY_PHASE, size=31)
 
 
+# The numbers in this hint and explanation are written out, so that each is one
+# catalog entry translated as a whole; tests/test_bio.py checks them against
+# _BEST_SPOT_CENTRE and the expected answer.
 @exercise(
     "01.best-spot",
-    hint="The best spot exactly fills the excitatory centre, out to where the profile turns "
-    f"negative. With a surround 6 times wider, the centre is {_BEST_SPOT_CENTRE / 3.0:.2f}σ wide "
-    "(rfl.dog_centre_diameter(3.0, 6.0)); pick the listed spot closest to that width.",
-    explain=f"A {min(SPOT_CHOICES, key=lambda d: abs(d - _BEST_SPOT_CENTRE))} px spot nearly "
-    f"fills the centre (about {_BEST_SPOT_CENTRE:.1f} px wide); bigger spots light up the "
-    "inhibitory surround too.",
+    hint=N_(
+        "The best spot exactly fills the excitatory centre, out to where the profile turns "
+        "negative. With a surround 6 times wider, the centre is 5.43σ wide "
+        "(rfl.dog_centre_diameter(3.0, 6.0)); pick the listed spot closest to that width."
+    ),
+    explain=N_(
+        "A 16 px spot nearly fills the centre (about 16.3 px wide); bigger spots light up the "
+        "inhibitory surround too."
+    ),
 )
 def _best_spot():
     kernel = bio.dog_kernel(*_BEST_SPOT_CELL)
@@ -54,10 +61,14 @@ def _best_spot():
 
 @exercise(
     "01.mystery-orientation",
-    hint="The cell prefers bars lying along its stripes. 0° is horizontal, 90° vertical, and "
-    "angles turn counter-clockwise: compare its stripes with the 45° and 90° cells above.",
-    explain="Its stripes rise to the right, steeper than 45° but not vertical: 60°. (It is an "
-    "edge-like cell, one excitatory stripe beside one inhibitory stripe.)",
+    hint=N_(
+        "The cell prefers bars lying along its stripes. 0° is horizontal, 90° vertical, and "
+        "angles turn counter-clockwise: compare its stripes with the 45° and 90° cells above."
+    ),
+    explain=N_(
+        "Its stripes rise to the right, steeper than 45° but not vertical: 60°. (It is an "
+        "edge-like cell, one excitatory stripe beside one inhibitory stripe.)"
+    ),
 )
 def _mystery_orientation():
     kernel = mystery_cell()
@@ -67,12 +78,16 @@ def _mystery_orientation():
 
 @exercise(
     "01.off-light-spot",
-    hint="A 40 px spot covers the whole centre (total weight 1) and part of the surround "
-    "(total weight at most b = 0.55, of the opposite sign). Which wins for an ON cell? An "
-    "OFF cell is the same cell with every weight negated.",
-    explain="The centre (weight 1) outweighs the part of the surround the spot covers (at "
-    "most 0.55), so the light excites an ON cell and does the opposite to an OFF cell: its "
-    "response decreases.",
+    hint=N_(
+        "A 40 px spot covers the whole centre (total weight 1) and part of the surround "
+        "(total weight at most b = 0.55, of the opposite sign). Which wins for an ON cell? An "
+        "OFF cell is the same cell with every weight negated."
+    ),
+    explain=N_(
+        "The centre (weight 1) outweighs the part of the surround the spot covers (at "
+        "most 0.55), so the light excites an ON cell and does the opposite to an OFF cell: its "
+        "response decreases."
+    ),
 )
 def _off_light_spot():
     sigma, ratio, strength = _BIG_SPOT_CELL
@@ -83,11 +98,15 @@ def _off_light_spot():
 
 @exercise(
     "01.two-layer-rf",
-    hint="A 3x3 layer widens the field by 2 pixels: by how much does a 7x7 layer widen it? Or "
-    "stack np.ones((5, 5)) and np.ones((7, 7)) with rfl.stack_kernels and measure the result "
-    "with rfl.support_size.",
-    explain="5 + 7 - 1 = 11: a k x k layer widens the field by k - 1 pixels, so the second "
-    "layer's units see 11x11 input pixels.",
+    hint=N_(
+        "A 3x3 layer widens the field by 2 pixels: by how much does a 7x7 layer widen it? Or "
+        "stack np.ones((5, 5)) and np.ones((7, 7)) with rfl.stack_kernels and measure the result "
+        "with rfl.support_size."
+    ),
+    explain=N_(
+        "5 + 7 - 1 = 11: a k x k layer widens the field by k - 1 pixels, so the second "
+        "layer's units see 11x11 input pixels."
+    ),
 )
 def _two_layer_rf():
     first, second = (np.ones((k, k)) for k in TWO_LAYERS)
