@@ -114,7 +114,34 @@ def markdown_catalog(notebook, old=None):
             previous_id=previous_id,
             auto_comments=[f"cell {index}"],
         )
+        for context, english in student_edition_texts(cell):
+            _carry_over(catalog, old_by_cell.get(context), english, context, index)
     return catalog
+
+
+def student_edition_texts(cell) -> list[tuple[str, str]]:
+    """The (context, English) pairs of a cell's student-edition replacements.
+
+    A markdown cell may say, in its metadata, which of its sentences the
+    student copy rewrites (``{"student_edition": {"replace": [[course, student]]}}``,
+    see :mod:`rflesson.course.notebooks`); each side is translated too.
+    """
+    pairs = cell.metadata.get("student_edition", {}).get("replace", [])
+    texts = []
+    for number, (course_text, student_text) in enumerate(pairs):
+        texts.append((f"{cell.id}/student/{number}/course", course_text))
+        texts.append((f"{cell.id}/student/{number}/student", student_text))
+    return texts
+
+
+def _carry_over(catalog, previous, english: str, context: str, index: int) -> None:
+    """Add one entry, keeping ``previous``'s translation (fuzzy if the English changed)."""
+    string, flags = "", set()
+    if previous is not None and previous.string:
+        string, flags = previous.string, set(previous.flags)
+        if previous.id != english:
+            flags.add("fuzzy")
+    catalog.add(english, string, context=context, flags=flags, auto_comments=[f"cell {index}"])
 
 
 def read_catalog(path: Path):
@@ -266,6 +293,17 @@ def translated_notebook(notebook, catalog):
                 trouble.append(f"cell {cell.id}: the English changed since it was translated")
             else:
                 cell.source = entry.string
+            if "student_edition" in cell.metadata:
+                translated = []
+                for context, english in student_edition_texts(cell):
+                    entry = by_cell.get(context)
+                    if entry is None or not entry.string or entry.fuzzy or entry.id != english:
+                        trouble.append(f"cell {cell.id}: the student edition's text {context}")
+                    else:
+                        translated.append(entry.string)
+                cell.metadata["student_edition"]["replace"] = [
+                    list(pair) for pair in zip(translated[::2], translated[1::2], strict=True)
+                ]
         elif cell.cell_type == "code":
             cell.source = cell.source.replace(SETUP_LINE, f'rfl.set_language("{LANGUAGE}")')
             cell.outputs = []
