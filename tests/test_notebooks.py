@@ -16,7 +16,16 @@ import nbformat
 import pytest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+# The English course and its Vietnamese edition follow the same template.
+EDITIONS = {"en": NOTEBOOK_DIR, "vi": NOTEBOOK_DIR / "vi"}
+NOTEBOOKS = [
+    path for folder in EDITIONS.values() for path in sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+]
+# The template's words in each edition (the Vietnamese ones from notebooks/vi/GLOSSARY.md).
+TEMPLATE_WORDS = {
+    "en": {"objectives": "learning objectives", "time": "estimated time", "summary": "summary", "next": "Next"},
+    "vi": {"objectives": "mục tiêu bài học", "time": "thời gian dự kiến", "summary": "tóm tắt", "next": "Tiếp theo"},
+}  # fmt: skip
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IGNORE_REASON = "nbval-ignore-reason"
 
@@ -33,39 +42,48 @@ def _code_cells(notebook):
     return [c for c in notebook.cells if c.cell_type == "code"]
 
 
-def test_course_has_a_start_page_and_numbered_lessons():
-    names = [p.name for p in NOTEBOOKS]
+def _words(path: Path) -> dict[str, str]:
+    return TEMPLATE_WORDS["vi" if path.parent == EDITIONS["vi"] else "en"]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_course_has_a_start_page_and_numbered_lessons(edition):
+    names = [p.name for p in sorted(EDITIONS[edition].glob("[0-9][0-9]_*.ipynb"))]
     assert names and names[0] == "00_start_here.ipynb"
     numbers = [int(name[:2]) for name in names]
     assert numbers == list(range(len(numbers))), f"notebooks are not numbered 00, 01, ...: {names}"
 
 
-@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.fixture(params=NOTEBOOKS, ids=[str(p.relative_to(NOTEBOOK_DIR)) for p in NOTEBOOKS])
 def notebook_path(request) -> Path:
     return request.param
 
 
 def test_title_objectives_and_time(notebook_path):
     notebook = _load(notebook_path)
+    words = _words(notebook_path)
     first = notebook.cells[0]
     assert first.cell_type == "markdown"
     assert re.match(rf"# {notebook_path.name[:2]} · \S", first.source), "title '# NN · ...'"
-    assert "learning objectives" in first.source.lower()
-    assert re.search(r"estimated time\W+\d+", first.source, re.IGNORECASE)
+    assert words["objectives"] in first.source.lower()
+    assert re.search(rf"{words['time']}\W+\d+", first.source, re.IGNORECASE)
 
 
 def test_summary_and_link_to_next(notebook_path):
     notebook = _load(notebook_path)
+    words = _words(notebook_path)
     text = _markdown(notebook)
-    assert re.search(r"^## .*summary", text, re.IGNORECASE | re.MULTILINE), "a '## Summary'"
+    summary = rf"^## .*{words['summary']}"
+    assert re.search(summary, text, re.IGNORECASE | re.MULTILINE), "a '## Summary'"
     number = int(notebook_path.name[:2])
-    later = sorted(p.name for p in NOTEBOOKS if int(p.name[:2]) > number)
+    siblings = notebook_path.parent.glob("[0-9][0-9]_*.ipynb")
+    later = sorted(p.name for p in siblings if int(p.name[:2]) > number)
     target = later[0] if later else "00_start_here.ipynb"
-    link = re.search(r"\*\*Next:?\*\*:?\s*\[[^\]]+\]\(([^)]+)\)", text)
+    link = re.search(rf"\*\*{words['next']}:?\*\*:?\s*\[[^\]]+\]\(([^)]+)\)", text)
     assert link, "a '**Next:** [title](file.ipynb)' link"
     assert link.group(1) == target, f"Next should point to {target}"
     for linked in re.findall(r"\]\((\d\d_[\w]+\.ipynb)\)", text):
-        assert (NOTEBOOK_DIR / linked).exists(), f"link to a missing notebook: {linked}"
+        assert (notebook_path.parent / linked).exists(), f"link to a missing notebook: {linked}"
 
 
 def test_kernel_is_python3(notebook_path):

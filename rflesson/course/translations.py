@@ -320,13 +320,10 @@ def translated_notebook(notebook, catalog):
 
 
 def same_sources(first, second) -> bool:
-    """True when two notebooks have the same cells (type, id, source, tags), outputs aside."""
+    """True when two notebooks have the same cells (type, id, source, metadata), outputs aside."""
 
     def shape(notebook):
-        return [
-            (c.cell_type, c.get("id"), c.source, tuple(c.metadata.get("tags", [])))
-            for c in notebook.cells
-        ]
+        return [(c.cell_type, c.get("id"), c.source, dict(c.metadata)) for c in notebook.cells]
 
     return shape(first) == shape(second)
 
