@@ -219,7 +219,7 @@ class DesignERF:
     erf_sigma: float  # mean of the per-axis standard deviations
     gaussian_r2: float
     mass_in_trf: float
-    high_contribution: float  # RepLKNet's ratio at threshold t
+    high_contribution: float  # the course's version of RepLKNet's area ratio at threshold t
     output_side: int
     erf: np.ndarray = field(repr=False, compare=False)
 
