@@ -35,13 +35,13 @@ def reference_size(depth: int = REFERENCE_DEPTH) -> float:
 def grown(choice: str | None = None):
     """The ERF of the 10-layer random ReLU 3x3 stack after change ``choice`` (None: unchanged).
 
-    32 networks, seed 0, float64, on an input that holds the whole
+    16 networks, seed 0, float64, on an input that holds the whole
     theoretical RF (73 pixels for the strided stack).  Cached: the notebook's
     table and the check below it share one measurement.
     """
     options = GROW_BASE | (GROW_CHOICES[choice][1] if choice else {})
     depth = options.pop("depth")
-    return measure_stack(depth, n=32, **options)
+    return measure_stack(depth, n=16, **options)
 
 
 def grown_sigma(choice: str | None = None) -> float:
