@@ -44,8 +44,8 @@ def _closed_form(name: str) -> int:
         return rfl.rf_size(k3, ones, [1, 2, 3, 2, 1, 2, 3, 2])
     if name == "large-kernel":
         return rfl.rf_size([5] * 8, ones)
-    if name == "large-depthwise":  # stem, then (17x17, 1x1) x 4
-        return rfl.rf_size([3] + [17, 1] * 4, [1] * 9)
+    if name == "large-depthwise":  # stem, then (15x15, 1x1) x 4
+        return rfl.rf_size([3] + [15, 1] * 4, [1] * 9)
     raise AssertionError(name)
 
 
@@ -111,3 +111,20 @@ def test_skips_shrink_and_sub_sampling_grows_the_erf():
     assert all(name in text for name in NAMES)
     assert "<table>" in table._repr_html_()
     assert table["plain"] is table[0]
+
+
+@pytest.mark.parametrize("name", ["pooled", "strided", "dilated-hybrid"])
+def test_field_sized_input_gives_the_canvas_map(name):
+    """compare_designs measures on the smallest input that holds the field, then pads:
+    the centre unit of the full canvas reads exactly the same pixels."""
+    from rflesson.course.lesson04.experiments import side_holding_field
+
+    torch.manual_seed(0)
+    net = design(name, channels=4).build()
+    side = side_holding_field(net, limit=COMPARE_INPUT)
+    cut = (COMPARE_INPUT - side) // 2
+    canvas = torch.randn(2, 1, COMPARE_INPUT, COMPARE_INPUT, dtype=torch.float64)
+    field = canvas[:, :, cut : cut + side, cut : cut + side]
+    whole = rfl.erf_map(net, COMPARE_INPUT, inputs=canvas, dtype=torch.float64)
+    small = rfl.erf_map(net, side, inputs=field, dtype=torch.float64)
+    np.testing.assert_allclose(np.pad(small, cut), whole, atol=1e-14)

@@ -11,6 +11,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 
+import matplotlib
 import numpy as np
 import torch
 from matplotlib import colormaps
@@ -36,14 +37,27 @@ def draw_erf(
     box: Box | None = None,
     title: str | None = None,
     label_box: bool = False,
+    half: int | None = None,
 ) -> None:
-    """Show an ERF map (dark = no influence) with the theoretical RF box in orange."""
-    ax.imshow(erf, cmap=ERF_CMAP, interpolation="nearest")
+    """Show an ERF map (dark = no influence) with the theoretical RF box in orange.
+
+    With ``half`` the map is drawn in pixels from its centre, on a fixed
+    window ``-half .. half``: maps measured on inputs of different sizes then
+    share one scale (the area beyond a map is drawn as "no influence").
+    """
+    h, w = erf.shape
+    top, left = (h // 2, w // 2) if half is not None else (0, 0)
+    extent = (-left - 0.5, w - left - 0.5, h - top - 0.5, -top - 0.5)
+    ax.imshow(erf, cmap=ERF_CMAP, interpolation="nearest", extent=extent)
+    if half is not None:
+        ax.set_facecolor(matplotlib.colormaps[ERF_CMAP](0.0))
+        ax.set_xlim(-half - 0.5, half + 0.5)
+        ax.set_ylim(half + 0.5, -half - 0.5)
     if box is not None:
         (r0, r1), (c0, c1) = box
         ax.add_patch(
             Rectangle(
-                (c0 - 0.5, r0 - 0.5),
+                (c0 - left - 0.5, r0 - top - 0.5),
                 c1 - c0 + 1,
                 r1 - r0 + 1,
                 fill=False,
@@ -64,12 +78,17 @@ def draw_erf_grid(
     boxes: list[list[Box | None]],
     rows: list[str],
     columns: list[str],
+    half: int | None = None,
 ) -> None:
-    """A grid of ERF maps (Luo et al.'s Figure 1 layout): one row per setting, one column per depth."""
+    """A grid of ERF maps (Luo et al.'s Figure 1 layout): one row per setting, one column per depth.
+
+    ``half`` draws every map on one scale, ``-half .. half`` pixels from its
+    centre (see :func:`draw_erf`).
+    """
     axes = fig.subplots(len(rows), len(columns), squeeze=False)
     for i, row in enumerate(rows):
         for j, column in enumerate(columns):
-            draw_erf(axes[i][j], maps[i][j], box=boxes[i][j])
+            draw_erf(axes[i][j], maps[i][j], box=boxes[i][j], half=half)
             if i == 0:
                 axes[i][j].set_title(column, fontsize=10)
         axes[i][0].set_ylabel(row, fontsize=10)
@@ -92,6 +111,39 @@ def draw_profile(ax: Axes, erf: np.ndarray, exact: np.ndarray, variance: float, 
     ax.set_ylabel("share of the ERF")
     ax.set_ylim(0, 1.5 * float(measured.max()))  # room for the legend above the peak
     ax.legend(fontsize=8, loc="upper right")
+
+
+def draw_before_after(
+    fig: Figure, before: np.ndarray, after: np.ndarray, box: Box, square: int
+) -> None:
+    """A network's ERF before and after training, and both summed over rows.
+
+    The profile panel shades the task's ``square`` (the pixels that decide
+    a label), so one sees how much of the ERF reaches its edges.
+    """
+    axes = fig.subplots(1, 3)
+    for ax, erf, when in ((axes[0], before, "before"), (axes[1], after, "after")):
+        draw_erf(ax, erf, box=box, title=f"{when}: size {erf_stats(erf).size:.1f} px")
+    for erf, colour, label in (
+        (before, COLORS["muted"], "before"),
+        (after, COLORS["erf"], "after"),
+    ):
+        profile = erf.sum(axis=0)
+        x = np.arange(profile.size) - profile.size // 2
+        axes[2].plot(x, profile, "o-", ms=3, color=colour, label=label)
+    half = square / 2
+    axes[2].axvspan(
+        -half,
+        half,
+        color=COLORS["rf_light"],
+        alpha=0.5,
+        label=f"the task's {square}x{square} square",
+    )
+    axes[2].set_xlabel("column from the centre")
+    axes[2].set_ylim(0, 1.5 * float(max(before.sum(axis=0).max(), after.sum(axis=0).max())))
+    axes[2].set_ylabel("share of the ERF")
+    axes[2].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
 
 
 # -- the explorer --------------------------------------------------------------------------

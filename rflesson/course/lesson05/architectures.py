@@ -14,7 +14,7 @@ network per idea, all with ReLU and roughly the same number of weights
 ``dilated-hybrid``     dilations 1, 2, 3, 2, 1, 2, 3, 2: same theoretical RF, no holes
                        (hybrid dilated convolution, Wang et al. 2018)
 ``large-kernel``       8 layers of 5x5, 10 channels
-``large-depthwise``    a 3x3 stem, then 4 blocks of a 17x17 depthwise convolution and
+``large-depthwise``    a 3x3 stem, then 4 blocks of a 15x15 depthwise convolution and
                        a 1x1 convolution, 16 channels (in the spirit of RepLKNet,
                        Ding et al. 2022, without its re-parameterised small kernel)
 ``residual``           the baseline with identity skips around layers 2 to 8
@@ -25,7 +25,10 @@ network per idea, all with ReLU and roughly the same number of weights
 Every convolution pads so that it keeps the size (``padding = dilation * (k - 1) / 2``)
 and starts from He et al.'s init (Gaussian, variance ``2 / fan_in``, zero
 bias), as notebook 04's stacks do; the ERF is always that of the centre output
-unit, measured over fresh random weights and inputs by :func:`rflesson.erf_map`.
+unit, measured over fresh random weights and inputs by :func:`rflesson.erf_map`,
+in float64 (so the printed numbers are the same on every CPU), on the
+smallest input that holds the design's whole theoretical RF, then placed
+on a common canvas (zeros outside the field, where no gradient can reach).
 """
 
 from __future__ import annotations
@@ -35,15 +38,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+import torch
 from torch import nn
 
 from ..._validate import as_int, one_of
 from ...init import center_scaled_init_
+from ..lesson04.experiments import side_holding_field
 from ..tables import html_table, text_table
 
 #: Input side used by :func:`compare_designs`: 1 more than a multiple of 8 (so the
 #: output keeps a centre unit after two halvings: 73 -> 37 -> 19) and larger than every design's
-#: theoretical RF (the largest is 67).
+#: theoretical RF (the largest is 65).
 COMPARE_INPUT = 73
 
 
@@ -185,8 +190,8 @@ def designs(channels: int = 16, depth: int = 8) -> list[Design]:
         Design("large-kernel", f"{n} x 5x5, {wide5} channels", lambda: plain_stack([5] * n, wide5)),
         Design(
             "large-depthwise",
-            f"3x3 stem + {n // 2} x (17x17 depthwise + 1x1), {c} channels",
-            lambda: large_depthwise_stack(n // 2, 17, c),
+            f"3x3 stem + {n // 2} x (15x15 depthwise + 1x1), {c} channels",
+            lambda: large_depthwise_stack(n // 2, 15, c),
         ),
         Design(
             "residual", f"3x3 stem + {n - 1} x (x + conv(relu x))", lambda: residual_stack(n, c)
@@ -214,7 +219,7 @@ class DesignERF:
     erf_sigma: float  # mean of the per-axis standard deviations
     gaussian_r2: float
     mass_in_trf: float
-    high_contribution: float  # RepLKNet's ratio at threshold t
+    high_contribution: float  # the course's version of RepLKNet's area ratio at threshold t
     output_side: int
     erf: np.ndarray = field(repr=False, compare=False)
 
@@ -295,12 +300,18 @@ def compare_designs(
     """Measure every design of :func:`designs` on the same ERF measures.
 
     Each ERF averages ``n`` fresh random networks and inputs (same ``seed``
-    for all); the theoretical RF (TRF) comes from rflesson's RF engine;
-    ``mass_in_trf`` is the share of the ERF inside the centre unit's TRF box
-    (1 up to rounding: a check, since no gradient can leave it);
-    ``high_contribution`` is RepLKNet's area ratio at ``threshold``: the share
-    of the input covered by the smallest centred square holding that part of
-    the ERF.  Cached per settings (the notebook's exercises read the same table).
+    for all), in float64, on the smallest input that holds the design's
+    whole theoretical RF (:func:`~rflesson.course.lesson04.experiments.side_holding_field`);
+    the map is then centred on an ``input_size`` canvas with zeros around it,
+    which is exactly the map a measurement on that larger input would give
+    (no gradient leaves the field) for less work.  The theoretical RF (TRF)
+    comes from rflesson's RF engine; ``mass_in_trf`` is the share of the ERF
+    inside the centre unit's TRF box (1 up to rounding: a check);
+    ``high_contribution`` is the course's version of RepLKNet's area ratio at
+    ``threshold``: the share of the canvas covered by the smallest centred
+    square holding that part of the ERF (computed on the map itself, where
+    RepLKNet takes ``log10(1 + g)`` first).  Cached per settings (the
+    notebook's exercises read the same table).
     """
     from ...erf import erf_map, erf_stats, trf_box
     from ...rf import receptive_field
@@ -310,7 +321,9 @@ def compare_designs(
     for item in designs(channels, depth):
         example = item.build()
         rf = receptive_field(example, (size, size))
-        erf = erf_map(item.build, size, n=n, seed=seed)
+        side = side_holding_field(example, limit=size)
+        erf = erf_map(item.build, side, n=n, seed=seed, dtype=torch.float64, chunk=4)
+        erf = np.pad(erf, (size - side) // 2)
         stats = erf_stats(erf, trf_box=trf_box(example, size), threshold=threshold)
         rows.append(
             DesignERF(

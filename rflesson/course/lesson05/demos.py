@@ -2,10 +2,12 @@
 
 * :func:`draw_init_profiles`: the scale profile of a centre-scaled kernel at a few
   strengths, and one random layer's measured ERF beside it;
+* :func:`draw_init_comparison`: one stack's ERF with the usual and the
+  centre-scaled init, their difference and their column sums;
 * :func:`draw_strength_sweep`: ERF maps at several strengths, and the measured
   widening against Luo et al.'s prediction;
-* :func:`draw_training_comparison`: loss curves and per-seed results of the training
-  comparison;
+* :func:`draw_training_comparison`: loss curves and the seed-by-seed (paired)
+  comparison of the training runs;
 * :func:`init_explorer`: strength and depth sliders; the usual and the
   centre-scaled ERF side by side, with size, sigma and Gaussian fit, live.
 """
@@ -34,6 +36,7 @@ from ..style import COLORS, ERF_CMAP
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
 from .experiments import (
     StrengthSweep,
+    SweepRow,
     TrainingComparison,
     one_layer_erf,
     smoothed,
@@ -131,10 +134,12 @@ def draw_strength_sweep(fig: Figure, sweep: StrengthSweep) -> None:
 
 
 def draw_training_comparison(fig: Figure, comparison: TrainingComparison) -> None:
-    """Left: smoothed loss, mean over seeds with the min-max band, target dashed.
+    """Left: smoothed loss, mean over seeds with the min-max band.
 
-    Right: each seed's steps to the target loss and final accuracy (one dot
-    per seed, a bar at the mean), usual init against centre-scaled.
+    Middle: each seed's mean training loss with the usual and the
+    centre-scaled init, joined by a line (a pair: same seed, same batches).
+    Right: the pairs' differences, their mean and its 95 % confidence
+    interval (:meth:`TrainingComparison.paired`).
     """
     left, middle, right = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.6, 1, 1]})
     colours = [COLORS["muted"], COLORS["erf"], COLORS["accent"], COLORS["rf"]]
@@ -146,24 +151,72 @@ def draw_training_comparison(fig: Figure, comparison: TrainingComparison) -> Non
         steps = np.arange(1, curves.shape[1] + 1)
         left.fill_between(steps, curves.min(0), curves.max(0), color=colour, alpha=0.2, lw=0)
         left.plot(steps, curves.mean(0), color=colour, lw=1.8, label=label)
-    left.axhline(comparison.target_loss, color=COLORS["unit"], ls="--", lw=1)
     left.set_xlabel("training step")
     left.set_ylabel(f"loss (mean of last {comparison.smooth} steps)")
     left.set_title(f"{len(comparison.seeds)} seeds each: mean and range")
     left.legend(fontsize=8)
-    for ax, key, title in (
-        (middle, "steps_to_loss", f"steps to loss < {comparison.target_loss:g}"),
-        (right, "accuracy", "held-out accuracy"),
+
+    first, last = comparison.strengths[0], comparison.strengths[-1]
+    pairs = np.stack([comparison.values(first), comparison.values(last)])
+    middle.plot([0, 1], pairs, "-", color=COLORS["muted"], lw=1, alpha=0.7)
+    middle.plot([0] * pairs.shape[1], pairs[0], "o", color=colours[0])
+    middle.plot([1] * pairs.shape[1], pairs[1], "o", color=colours[1])
+    middle.set_xticks([0, 1], [labels[0], labels[-1].replace(" ", "\n", 1)])
+    middle.set_xlim(-0.4, 1.4)
+    middle.set_title("mean loss, seed by seed")
+
+    paired = comparison.paired()
+    right.axhline(0, color=COLORS["unit"], lw=1, ls="--")
+    right.plot(np.zeros(len(paired.differences)), paired.differences, "o", color=COLORS["erf"])
+    low, high = paired.interval
+    right.errorbar(
+        [0.35],
+        [paired.mean],
+        yerr=[[paired.mean - low], [high - paired.mean]],
+        fmt="s",
+        color=COLORS["rf"],
+        capsize=4,
+    )
+    right.set_xticks([0, 0.35], ["each\nseed", "mean,\n95 % CI"])
+    right.set_xlim(-0.3, 0.65)
+    right.set_title("centre-scaled minus usual")
+    fig.tight_layout()
+
+
+def draw_init_comparison(fig: Figure, usual: SweepRow, scaled: SweepRow) -> None:
+    """Usual and centre-scaled ERF of one stack (one colour scale), their difference, column sums.
+
+    Every σ on the figure is the same quantity, the mean over both axes
+    (``SweepRow.sigma``): the legend gives each, the title their ratio.
+    """
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.5]})
+    top = max(float(usual.erf.max()), float(scaled.erf.max()))
+    _show_map(axes[0], usual.erf, "usual init", vmax=top)
+    _show_map(axes[1], scaled.erf, f"centre-scaled ({scaled.strength:g})", vmax=top)
+    difference = scaled.erf - usual.erf
+    limit = float(np.abs(difference).max()) or 1.0
+    h, w = difference.shape
+    extent = (-(w // 2) - 0.5, w // 2 + 0.5, h // 2 + 0.5, -(h // 2) - 0.5)
+    axes[2].imshow(
+        difference, cmap="RdBu_r", vmin=-limit, vmax=limit, extent=extent, interpolation="nearest"
+    )
+    axes[2].set_title("difference (red: more)")
+    axes[2].tick_params(labelsize=8)
+    for ax in axes[1:3]:
+        ax.set_yticks([])
+    ax = axes[3]
+    for row, colour, label in (
+        (usual, COLORS["muted"], "usual"),
+        (scaled, COLORS["erf"], "scaled"),
     ):
-        for i, (strength, colour) in enumerate(zip(comparison.strengths, colours, strict=False)):
-            values = [getattr(r, key) for r in comparison.runs_for(strength)]
-            values = [v for v in values if v is not None]
-            ax.plot([i] * len(values), values, "o", color=colour, alpha=0.8)
-            if values:
-                ax.hlines(np.mean(values), i - 0.25, i + 0.25, color=colour, lw=2)
-        ax.set_xticks(range(len(labels)), [lab.replace(" ", "\n", 1) for lab in labels])
-        ax.set_xlim(-0.6, len(labels) - 0.4)
-        ax.set_title(title)
+        column = row.erf.sum(axis=0)  # the ERF's share in each column: sums to 1
+        x = np.arange(column.size) - column.size // 2
+        ax.plot(x, column, "o-", ms=2.5, lw=1.2, color=colour, label=f"{label}: σ {row.sigma:.2f}")
+    ax.set_ylim(0, 1.45 * max(float(usual.erf.sum(axis=0).max()), float(scaled.erf.sum(0).max())))
+    ax.set_xlabel("pixels from the centre")
+    ax.set_ylabel("ERF column sums")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(f"σ ratio {scaled.sigma / usual.sigma:.3f}")
     fig.tight_layout()
 
 

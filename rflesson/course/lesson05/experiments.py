@@ -5,7 +5,8 @@
 * :func:`strength_sweep`: ERF maps and statistics of one deep stack at
   several strengths, same seeds, next to Luo et al.'s prediction;
 * :func:`training_comparison`: usual vs centre-scaled init on notebook 04's
-  context task, several seeds each.
+  context task, several seeds each, compared pair by pair
+  (:func:`paired_difference`, with :func:`t_critical` for the t-test).
 
 The networks are :func:`rflesson.conv_stack` stacks (notebook 04's: Gaussian
 weights with the activation's gain, He et al.'s init for ReLU), and
@@ -15,14 +16,24 @@ differ only by the profile.  (PyTorch's own default init would do as well for
 the maps, which are normalised, but it shrinks a deep ReLU stack's signal by
 about 6x in variance per layer; after 15 or so layers the numbers become
 denormal floats and the CPU slows down twenty-fold.)
+
+Everything is measured in float64 by default.  Luo's size measure counts the
+pixels above a threshold, and a float32 map differs in its last bits from
+one CPU to the next (oneDNN picks different convolution kernels): a pixel
+that sits on the threshold would then change the printed size.  In float64
+the maps agree to about 1e-15 everywhere, and on these small networks cost
+about the same.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+import torch
 
 from ..._validate import as_int, one_of
 from ...erf import ErfStats, erf_map, erf_stats
@@ -33,6 +44,8 @@ from ..tables import html_table, text_table
 #: Settings shared by the notebook's measurements (stated in the notebook).
 CHANNELS = 8
 SAMPLES = 32
+#: Width of the context network in the training comparison (notebook 04's network).
+TRAINING_CHANNELS = 8
 
 
 def stack_factory(
@@ -69,9 +82,20 @@ def one_layer_erf(strength: float, *, kernel_size: int = 3, n: int = 256, seed: 
 
     One layer's gradient at tap ``x`` is its weight there, ``w(x) m(x)``: the
     measured map is the profile ``m`` (normalised), up to sampling noise.
+    Cached per arguments (the figure and the check below it share one
+    measurement); the array is read-only.
     """
+    strength = _check_strength(strength)
+    kernel_size = as_int("kernel_size", kernel_size, minimum=1)
+    return _one_layer_erf(strength, kernel_size, as_int("n", n, minimum=1), as_int("seed", seed, 0))
+
+
+@lru_cache(maxsize=32)
+def _one_layer_erf(strength: float, kernel_size: int, n: int, seed: int) -> np.ndarray:
     net = stack_factory(1, strength, kernel_size=kernel_size, activation=None)
-    return erf_map(net, kernel_size, n=n, seed=seed)
+    erf = erf_map(net, kernel_size, n=n, seed=seed, dtype=torch.float64)
+    erf.setflags(write=False)
+    return erf
 
 
 @dataclass(frozen=True)
@@ -138,11 +162,14 @@ def strength_sweep(
     n: int = SAMPLES,
     seed: int = 0,
     profile: str = "ramp",
+    dtype: torch.dtype = torch.float64,
 ) -> StrengthSweep:
     """Measure the ERF of a ``depth``-layer stack at each strength, with the same seed.
 
     Strength 0 (the usual init) is always measured first, as the reference
-    for ``sigma_ratio``.  Each map averages ``n`` fresh networks and inputs.
+    for ``sigma_ratio``.  Each map averages ``n`` fresh networks and inputs,
+    on an input that holds the whole theoretical RF (:func:`erf_side`), in
+    ``dtype`` (float64 by default: see the module docstring).
     """
     depth = as_int("depth", depth, minimum=1)
     values = [_check_strength(s) for s in strengths]
@@ -161,7 +188,7 @@ def strength_sweep(
             channels=channels,
             profile=profile,
         )
-        erf = erf_map(build, side, n=n, seed=seed)
+        erf = erf_map(build, side, n=n, seed=seed, dtype=dtype)
         stats = erf_stats(erf)
         sigma = float(np.mean(stats.sigma))
         reference = sigma if reference is None else reference
@@ -192,6 +219,83 @@ class TrainingRun:
     steps_to_loss: int | None  # first step whose smoothed loss is below the target
     accuracy: float  # pixel accuracy on held-out images after training
 
+    @property
+    def mean_loss(self) -> float:
+        """The training loss averaged over every step: lower means it learned faster."""
+        return float(np.mean(self.losses))
+
+
+def t_critical(dof: int, confidence: float = 0.95) -> float:
+    """The two-sided critical value of Student's t with ``dof`` degrees of freedom.
+
+    A paired difference whose ``|mean| / standard error`` exceeds it is
+    called significant at level ``1 - confidence``.  Computed with NumPy alone
+    (no SciPy): the t density is integrated on a fine grid and the quantile
+    found by interpolation.
+
+    >>> round(t_critical(5), 2)
+    2.57
+    """
+    dof = as_int("dof", dof, minimum=1)
+    if not 0.5 < float(confidence) <= 0.99:
+        raise ValueError(f"confidence must be above 0.5 and at most 0.99, got {confidence!r}")
+    x = np.linspace(0.0, 200.0, 400_001)
+    log_norm = math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) - 0.5 * math.log(dof * math.pi)
+    density = np.exp(log_norm - (dof + 1) / 2 * np.log1p(x**2 / dof))
+    # P(0 < T < x) by the trapezoid rule; the quantile sought lies below 64 for every dof >= 1
+    upper = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(x))])
+    return float(np.interp(float(confidence) / 2, upper, x))
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """``after - before``, seed by seed, and how sure its mean is (a paired t-test).
+
+    With ``n`` pairs: ``se = sd / sqrt(n)`` is the standard error of the mean
+    difference, ``t = mean / se``, and the 95 % confidence interval is
+    ``mean ± t_critical(n - 1) * se``.  The difference is significant when
+    the interval leaves out 0.
+    """
+
+    differences: tuple[float, ...]
+    mean: float
+    sd: float
+    se: float
+    t: float
+    critical: float
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The 95 % confidence interval of the mean difference."""
+        return (self.mean - self.critical * self.se, self.mean + self.critical * self.se)
+
+    @property
+    def significant(self) -> bool:
+        """True when the 95 % confidence interval leaves out 0."""
+        low, high = self.interval
+        return low > 0 or high < 0
+
+
+def paired_difference(before: Sequence[float], after: Sequence[float]) -> PairedDifference:
+    """Compare two measurements made on the same seeds, pair by pair.
+
+    >>> d = paired_difference([1.0, 2.0, 3.0], [1.5, 2.5, 3.0])
+    >>> round(d.mean, 3), round(d.se, 3)
+    (0.333, 0.167)
+    """
+    before = np.asarray(before, dtype=np.float64)
+    after = np.asarray(after, dtype=np.float64)
+    if before.shape != after.shape or before.ndim != 1 or before.size < 2:
+        raise ValueError("before and after need the same number of values, at least 2 each")
+    differences = after - before
+    mean = float(differences.mean())
+    sd = float(differences.std(ddof=1))
+    se = sd / math.sqrt(differences.size)
+    t = mean / se if se > 0 else math.copysign(math.inf, mean) if mean else 0.0
+    return PairedDifference(
+        tuple(float(d) for d in differences), mean, sd, se, t, t_critical(differences.size - 1)
+    )
+
 
 @dataclass(frozen=True)
 class TrainingComparison:
@@ -203,58 +307,70 @@ class TrainingComparison:
     target_loss: float
     smooth: int
     runs: tuple[TrainingRun, ...]
+    channels: int = TRAINING_CHANNELS
 
     def runs_for(self, strength: float) -> list[TrainingRun]:
         return [r for r in self.runs if r.strength == strength]
+
+    def values(self, strength: float, measure: str = "mean_loss") -> np.ndarray:
+        """One value per seed (in seed order): ``"mean_loss"`` or ``"accuracy"``."""
+        one_of("measure", measure, ("mean_loss", "accuracy"))
+        return np.array([getattr(r, measure) for r in self.runs_for(strength)])
+
+    def paired(self, measure: str = "mean_loss") -> PairedDifference:
+        """The last strength minus the first, seed by seed (same seed, same batches)."""
+        first, last = self.strengths[0], self.strengths[-1]
+        return paired_difference(self.values(first, measure), self.values(last, measure))
 
     def summary(self, strength: float) -> dict[str, float]:
         """Mean and spread (sample standard deviation) over seeds of one init.
 
         ``steps_mean``/``steps_std`` only count the seeds that reached the
-        target (``reached`` of them); ``accuracy_*`` count every seed.
+        target (``reached`` of them); the other entries count every seed.
         """
         runs = self.runs_for(strength)
         hits = [r.steps_to_loss for r in runs if r.steps_to_loss is not None]
-        accuracy = np.array([r.accuracy for r in runs])
         spread = lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0  # noqa: E731
+        losses, accuracy = self.values(strength), self.values(strength, "accuracy")
         return {
             "reached": len(hits),
             "seeds": len(runs),
             "steps_mean": float(np.mean(hits)) if hits else float("nan"),
             "steps_std": spread(hits) if hits else float("nan"),
+            "mean_loss_mean": float(losses.mean()),
+            "mean_loss_std": spread(losses),
             "accuracy_mean": float(accuracy.mean()),
             "accuracy_std": spread(accuracy),
         }
 
-    def _lines(self) -> list[tuple[str, ...]]:
-        rows = []
+    def _label(self, strength: float) -> str:
+        return "usual init" if strength == 0 else f"centre-scaled ({strength:g})"
+
+    def _headers(self) -> tuple[str, ...]:
+        cells = ["seed"]
         for s in self.strengths:
-            summary = self.summary(s)
-            name = "usual init" if s == 0 else f"centre-scaled ({s:g})"
-            steps = (
-                f"{summary['steps_mean']:.0f} ± {summary['steps_std']:.0f}"
-                if summary["reached"]
-                else "never"
-            )
-            rows.append(
-                (
-                    name,
-                    f"{summary['reached']}/{summary['seeds']}",
-                    steps,
-                    f"{summary['accuracy_mean']:.3f} ± {summary['accuracy_std']:.3f}",
-                )
-            )
+            cells += [f"{self._label(s)}: mean loss", "accuracy"]
+        return (*cells, "difference in mean loss")
+
+    def _lines(self) -> list[tuple[str, ...]]:
+        """One row per seed: both inits side by side, then their difference."""
+        rows = []
+        losses = [self.values(s) for s in self.strengths]
+        accuracies = [self.values(s, "accuracy") for s in self.strengths]
+        for i, seed in enumerate(self.seeds):
+            cells = [str(seed)]
+            for loss, accuracy in zip(losses, accuracies, strict=True):
+                cells += [f"{loss[i]:.4f}", f"{accuracy[i]:.3f}"]
+            rows.append((*cells, f"{losses[-1][i] - losses[0][i]:+.4f}"))
         return rows
 
-    HEADERS = ("init", "seeds reaching target", "steps to target (mean ± sd)", "accuracy")
-
     def __str__(self) -> str:
-        return text_table(self.HEADERS, self._lines())
+        return text_table(self._headers(), self._lines())
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return html_table(self.HEADERS, self._lines())
+        return html_table(self._headers(), self._lines())
 
 
 def smoothed(losses: Sequence[float], window: int) -> np.ndarray:
@@ -283,39 +399,67 @@ def steps_to_loss(losses: Sequence[float], target: float, window: int = 20) -> i
 _TRAINING_CACHE: dict[tuple, TrainingComparison] = {}
 
 
-def training_comparison(
+def _training_key(strengths, seeds, steps, target_loss, smooth, channels) -> tuple:
+    values = tuple(_check_strength(s) for s in strengths)
+    seeds = tuple(as_int("seed", s, minimum=0) for s in seeds)
+    steps = as_int("steps", steps, minimum=1)
+    smooth = as_int("smooth", smooth, minimum=1)
+    return (values, seeds, steps, float(target_loss), smooth, as_int("channels", channels, 1))
+
+
+def cached_training_comparison(
     strengths: tuple[float, ...] = (0.0, 1.0),
     seeds: tuple[int, ...] = (0, 1, 2, 3),
-    steps: int = 200,
+    steps: int = 50,
     *,
     target_loss: float = 0.6,
     smooth: int = 20,
+    channels: int = TRAINING_CHANNELS,
+) -> TrainingComparison | None:
+    """The result of an earlier :func:`training_comparison` with these settings, or None.
+
+    Never trains: an exercise check reads the notebook's run with it.
+    """
+    key = _training_key(strengths, seeds, steps, target_loss, smooth, channels)
+    return _TRAINING_CACHE.get(key)
+
+
+def training_comparison(
+    strengths: tuple[float, ...] = (0.0, 1.0),
+    seeds: tuple[int, ...] = (0, 1, 2, 3),
+    steps: int = 50,
+    *,
+    target_loss: float = 0.6,
+    smooth: int = 20,
+    channels: int = TRAINING_CHANNELS,
     progress: bool = True,
 ) -> TrainingComparison:
     """Train notebook 04's context network from each init and seed; cached per settings.
 
-    For each seed the network (:func:`rflesson.context_task.context_net`,
-    PyTorch's usual init drawn from the seed) gets the profile of each
-    strength (``center_scaled_init_(..., reset=False)``: same weights, only
-    scaled), then trains ``steps`` Adam steps on the same batches
+    For each seed the network (:func:`rflesson.context_task.context_net`
+    with ``channels`` channels, PyTorch's usual init drawn from the seed,
+    float64) gets the profile of each strength (``center_scaled_init_(..., reset=False)``: same weights,
+    only scaled), then trains ``steps`` Adam steps on the same batches
     (:func:`rflesson.context_task.train_context_model`, seeded, one thread).
-    Recorded: the step where the ``smooth``-step mean loss first falls
-    below ``target_loss``, and the held-out pixel accuracy at the end.
-    ``progress`` prints one line per finished run.  Results are cached per
-    settings (``progress`` aside), so a second call (an exercise check) is free.
+    So the two inits of one seed differ by the profile alone: compare them
+    pair by pair (:meth:`TrainingComparison.paired`).  Recorded per run: the
+    losses (their mean measures how fast it learned), the step where the
+    ``smooth``-step mean loss first falls below ``target_loss``, and the
+    held-out pixel accuracy at the end.  ``progress`` prints one line per
+    finished run.  Results are cached per settings (``progress`` aside):
+    :func:`cached_training_comparison` reads them back without training.
     """
     from ...context_task import context_net, evaluate_context_model, train_context_model
 
-    values = tuple(_check_strength(s) for s in strengths)
-    seeds = tuple(as_int("seed", s, minimum=0) for s in seeds)
-    steps = as_int("steps", steps, minimum=1)
-    key = (values, seeds, steps, float(target_loss), int(smooth))
+    key = _training_key(strengths, seeds, steps, target_loss, smooth, channels)
     if key in _TRAINING_CACHE:
         return _TRAINING_CACHE[key]
+    values, seeds, steps, target_loss, smooth, channels = key
     runs = []
     for seed in seeds:
         for strength in values:
-            model = center_scaled_init_(context_net(seed=seed), strength, reset=False)
+            net = context_net(channels=channels, seed=seed)
+            model = center_scaled_init_(net, strength, reset=False)
             history = train_context_model(model, steps, seed=seed, progress=False)
             run = TrainingRun(
                 strength,
@@ -326,13 +470,12 @@ def training_comparison(
             )
             runs.append(run)
             if progress:
-                reached = run.steps_to_loss if run.steps_to_loss is not None else "never"
                 print(
-                    f"seed {seed}, strength {strength:g}: loss < {target_loss:g} at step "
-                    f"{reached}, held-out accuracy {run.accuracy:.3f}",
+                    f"seed {seed}, strength {strength:g}: mean loss {run.mean_loss:.4f}, "
+                    f"held-out accuracy {run.accuracy:.3f}",
                     flush=True,
                 )
-    result = TrainingComparison(values, seeds, steps, float(target_loss), smooth, tuple(runs))
+    result = TrainingComparison(values, seeds, steps, target_loss, smooth, tuple(runs), channels)
     _TRAINING_CACHE.clear()  # keep one result: a few hundred kB at most
     _TRAINING_CACHE[key] = result
     return result
