@@ -38,10 +38,7 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _too_small(what: str, n: int, minimum: int) -> ValueError:
-    return ValueError(
-        f"input_size is too small: {what} gets an input of length {n} along an axis, "
-        f"and needs at least {minimum}"
-    )
+    return ValueError(f"{what} gets {n} pixels along an axis and needs at least {minimum}")
 
 
 def _enumerate(op, units: Intervals, n: int) -> Intervals:

@@ -49,6 +49,11 @@ from .layers import Block, Collapse, Layer, Mix, Window
 
 Number = int | Fraction | float
 
+_REDUCTIONS = {"mean", "sum", "amax", "amin", "max", "min", "logsumexp", "norm", "std", "var"}
+_CONTRACTIONS = {
+    "matmul", "mm", "bmm", "einsum", "linear", "baddbmm", "addmm",
+    "multi_head_attention_forward", "scaled_dot_product_attention",
+}  # fmt: skip
 MAX_LAYERS = 100_000  # documented limit: layers in a list of Layer
 MAX_INPUT_LENGTH = 1 << 62  # documented limit: input pixels per axis
 IDENTITY = Window()
@@ -424,7 +429,9 @@ class _Engine:
         spread_mixed = [s.mixed[a] for _, s in spread]
         if not mixed and not spread_mixed:
             return None
-        if spread_mixed and not mixed:
+        if spread_mixed and not mixed and node.op in _CONTRACTIONS:
+            reason = spread_mixed[0].reason  # the second half of a contraction (attention)
+        elif spread_mixed and not mixed:
             source = node.inputs[spread[0][0]]
             reason = (
                 f"{node.name!r} ({node.op}) broadcasts {source!r}, a summary of the whole map, onto "
@@ -448,10 +455,12 @@ class _Engine:
         return _Mixed(reason, box)
 
     def _reason(self, node: Node) -> str:
-        what = {
-            "global": "pools over the whole axis",
-            "mix": "mixes every position of the axis (attention, softmax or a norm over it)",
-        }.get(node.kind, "mixes every position of the axis")
+        if "pool" in node.op.lower() or node.op in _REDUCTIONS:
+            what = "pools over the whole axis"
+        elif node.kind == "global":
+            what = "combines every position of the axis (attention, or a linear layer over it)"
+        else:
+            what = "mixes every position of the axis (attention, or a softmax or norm over it)"
         return f"{node.name!r} ({node.op}) {what}"
 
     def _box(self, name: str, a: int) -> tuple[int, int] | None:

@@ -377,7 +377,7 @@ class Tracer(Recorder):
             try:
                 n_out = op.out_length(dim.size)
             except ValueError as error:
-                raise _TooSmall(f"{label} ({key}): {error}") from None
+                raise _TooSmall(f"at {label!r} ({key}) {error}") from None
             if axis is None:
                 if n_out != dim.size and not dim.broadcast and n_out > 1:
                     raise self.refuse(label, key, "grows a dimension that holds no positions")
@@ -501,7 +501,7 @@ class Tracer(Recorder):
             try:
                 n_out = op.out_length(dim.size)
             except ValueError as error:
-                raise _TooSmall(f"{label} ({key}): {error}") from None
+                raise _TooSmall(f"at {label!r} ({key}) {error}") from None
             axes[axis], lengths[axis] = op, n_out
             layout[index] = spatial(axis, n_out)
             moved = True
@@ -988,7 +988,7 @@ def _r_unfold(t: Tracer, label, key, args, kwargs, func):
     try:
         n_out = op.out_length(dim.size)
     except ValueError as error:
-        raise _TooSmall(f"{label} ({key}): {error}") from None
+        raise _TooSmall(f"at {label!r} ({key}) {error}") from None
     axes = [IDENTITY] * t.ndim
     axes[axis] = op
     lengths = list(x.lengths)
