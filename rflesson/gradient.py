@@ -609,7 +609,9 @@ def _search(twin, channels: int, sizes: list[int], phases: int, budget: _Budget)
         started = time.perf_counter()
         try:
             m = _measure(twin, channels, sizes, phases)
-        except (RuntimeError, MemoryError) as error:
+        except ValueError:
+            raise  # rflesson's own (the central units do not depend on the input)
+        except Exception as error:  # the model's failure: a too-small input, or something else
             if not _too_small(error):
                 if previous is not None and all(previous["alike"]):  # at the sizes it takes
                     stopped = f"the model does not run at {tuple(sizes)} ({type(error).__name__})"

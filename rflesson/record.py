@@ -51,6 +51,14 @@ class TraceError(ValueError):
     """The model's forward cannot run on probes (it reads values, or needs other inputs)."""
 
 
+class Stop(Exception):
+    """The operation or module asked for (``output=``) has run: the rest of forward is not needed."""
+
+    def __init__(self, value) -> None:
+        super().__init__()
+        self.value = value
+
+
 class Probe:
     """A tensor stand-in: its graph node, layout (and so its shape) and spatial lengths."""
 
@@ -257,9 +265,10 @@ class Recorder(TorchFunctionMode):
     ``handle`` and ``module``.
     """
 
-    def __init__(self, model: nn.Module, ndim: int) -> None:
+    def __init__(self, model: nn.Module, ndim: int, stop_at: str | None = None) -> None:
         super().__init__()
         self.ndim = ndim
+        self.stop_at = stop_at
         self.nodes: list[Node] = [Node("input", "input")]
         self.used: dict[str, int] = {"input": 1}
         self.stack: list[str] = []  # paths of the modules running now
@@ -279,7 +288,10 @@ class Recorder(TorchFunctionMode):
 
     def method(self, name: str, tensor: Probe, *args, **kwargs):
         """``tensor.name(*args, **kwargs)``."""
-        return self.handle(name, (tensor, *args), kwargs)
+        out = self.handle(name, (tensor, *args), kwargs)
+        if self.stop_at is not None and isinstance(out, Probe) and out.node == self.stop_at:
+            raise Stop(out)
+        return out
 
     # -- nodes ----------------------------------------------------------------------------------
 
@@ -330,10 +342,15 @@ class Recorder(TorchFunctionMode):
         if produced:
             self.module_outputs[path] = produced[0].node
             self.module_types[path] = type(mod).__name__
+            if path == self.stop_at:
+                raise Stop(out)
         return out
 
     def dispatch(self, func, args, kwargs):
-        return self.handle(op_name(func), tuple(args), dict(kwargs), func)
+        out = self.handle(op_name(func), tuple(args), dict(kwargs), func)
+        if self.stop_at is not None and isinstance(out, Probe) and out.node == self.stop_at:
+            raise Stop(out)
+        return out
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}

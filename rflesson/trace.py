@@ -62,7 +62,7 @@ from .layout import (
     whole_axis,
     without_axes,
 )
-from .record import MAX_REAL_ELEMENTS, Probe, Recorder, TraceError, probes_in
+from .record import MAX_REAL_ELEMENTS, Probe, Recorder, Stop, TraceError, probes_in
 
 PROBE = 224  # input length per axis traced when no input_size is given
 MAX_PROBE = 1 << 40  # the largest input length tried to get a network to accept its input
@@ -178,8 +178,8 @@ def _meta(value):
 class Tracer(Recorder):
     """Says what every operation of one forward pass does to positions."""
 
-    def __init__(self, model: nn.Module, ndim: int, retried_channels: bool) -> None:
-        super().__init__(model, ndim)
+    def __init__(self, model: nn.Module, ndim: int, retried_channels: bool, stop_at=None) -> None:
+        super().__init__(model, ndim, stop_at)
         self.retried_channels = retried_channels
         self.seen_spatial = False
 
@@ -2001,7 +2001,7 @@ def trace_model(module: nn.Module, input_size=None, output: str | None = None) -
     for _ in range(4):  # a guessed number of axes or channels may need a second pass
         lengths = sizes if sizes is not None else (PROBE,) * ndim
         try:
-            tracer, result = _run(module, ndim, channels, retried, lengths, sizes is not None)
+            tracer, result = _run(module, ndim, channels, retried, lengths, sizes is not None, output)
             break
         except (TraceError, LayoutError) as error:
             if declared:
@@ -2020,20 +2020,20 @@ def trace_model(module: nn.Module, input_size=None, output: str | None = None) -
     else:  # pragma: no cover
         raise ValueError(f"cannot tell how many spatial axes {type(module).__name__} works on")
     if sizes is None:
-        _check_size_free(module, ndim, channels, tracer, lengths)
+        _check_size_free(module, ndim, channels, tracer, lengths, output)
     return _finish(tracer, result, output, ndim, sizes)
 
 
-def _run(module, ndim, channels, retried, lengths, exact: bool):
+def _run(module, ndim, channels, retried, lengths, exact: bool, output=None):
     """Trace once; when the input is too small for a layer, say so (or grow it, without input_size)."""
     while True:
-        tracer = Tracer(module, ndim, retried)
+        tracer = Tracer(module, ndim, retried, output)
         probe = tracer.probe("input", input_layout(channels, lengths), lengths, (), _dtype(module))
         try:
             return tracer, _call(tracer, module, probe)
         except _TooSmall as error:
             if exact:
-                grown = _grown_trace(module, ndim, channels, lengths)
+                grown = _grown_trace(module, ndim, channels, lengths, output)
                 raise InputTooSmall(str(error), grown, lengths) from None
             if max(lengths) >= MAX_PROBE:
                 raise ValueError(
@@ -2050,11 +2050,11 @@ class InputTooSmall(ValueError):
         self.nodes, self.sizes = nodes, sizes
 
 
-def _grown_trace(module, ndim, channels, lengths) -> list[Node] | None:
+def _grown_trace(module, ndim, channels, lengths, output=None) -> list[Node] | None:
     """The graph at a larger input, to find the smallest size that gets through."""
     while max(lengths) < MAX_PROBE:
         lengths = tuple(2 * n for n in lengths)
-        tracer = Tracer(module, ndim, True)
+        tracer = Tracer(module, ndim, True, output)
         probe = tracer.probe("input", input_layout(channels, lengths), lengths, (), _dtype(module))
         try:
             result = _call(tracer, module, probe)
@@ -2063,7 +2063,7 @@ def _grown_trace(module, ndim, channels, lengths) -> list[Node] | None:
         except Exception:  # the model rejects other sizes: no minimum to offer
             return None
         try:
-            return _finish(tracer, result, None, ndim).nodes
+            return _finish(tracer, result, output, ndim).nodes
         except ValueError:
             return None
     return None
@@ -2079,6 +2079,8 @@ def _dtype(module: nn.Module) -> torch.dtype:
 def _call(tracer: Tracer, module: nn.Module, probe: Probe):
     try:
         return tracer.run(module, probe)
+    except Stop as stop:  # the output asked for is known: the rest of forward does not matter
+        return stop.value
     except (UnknownOperation, TraceError, _TooSmall, _Retry, LayoutError):
         raise
     except ValueError as error:
@@ -2099,10 +2101,10 @@ def _call(tracer: Tracer, module: nn.Module, probe: Probe):
         ) from error
 
 
-def _check_size_free(module, ndim, channels, tracer, lengths) -> None:
+def _check_size_free(module, ndim, channels, tracer, lengths, output=None) -> None:
     """Trace again at twice the size: the graph must not change."""
     bigger = tuple(2 * n for n in lengths)
-    again = Tracer(module, ndim, True)
+    again = Tracer(module, ndim, True, output)
     probe = again.probe("input", input_layout(channels, bigger), bigger, (), _dtype(module))
     try:
         _call(again, module, probe)

@@ -94,3 +94,11 @@ def build(models, family: str) -> tuple[nn.Module, int]:
 def whole_model(models, name: str) -> nn.Module:
     """A whole torchvision model (random weights, eval mode), e.g. ``'vit_b_16'``."""
     return getattr(models, name)(weights=None).eval()
+
+
+def permute(models, dims: list[int]) -> nn.Module:
+    """torchvision's own ``Permute`` layer (channels-last to channels-first and back)."""
+    import torchvision.ops.misc as misc
+
+    del models  # imported by load() already
+    return misc.Permute(dims)
