@@ -2001,7 +2001,9 @@ def trace_model(module: nn.Module, input_size=None, output: str | None = None) -
     for _ in range(4):  # a guessed number of axes or channels may need a second pass
         lengths = sizes if sizes is not None else (PROBE,) * ndim
         try:
-            tracer, result = _run(module, ndim, channels, retried, lengths, sizes is not None, output)
+            tracer, result = _run(
+                module, ndim, channels, retried, lengths, sizes is not None, output
+            )
             break
         except (TraceError, LayoutError) as error:
             if declared:
