@@ -192,15 +192,18 @@ def union(maps: Iterable[AxisMap]) -> AxisMap:
     Raises ``ValueError`` when the jumps differ: then the branches' units do
     not line up and no single map describes the merge.
     """
-    maps = list(maps)
-    jumps = {m.jump for m in maps}
-    if len(jumps) != 1:
+    maps = list(dict.fromkeys(maps))  # the same map twice adds nothing (DenseNet's cat)
+    if len(maps) == 1:
+        return maps[0]
+    first = maps[0]
+    if any(m.shift * first.period != first.shift * m.period for m in maps):
+        jumps = {m.jump for m in maps}
         raise ValueError(f"branches have different jumps {sorted(str(j) for j in jumps)}")
     period = 1
     for m in maps:
         period = _lcm(period, m.period)
     _check_period(period)
-    jump = maps[0].jump
+    jump = first.jump
     shift = jump.numerator * (period // jump.denominator)
     lo: list[int] = []
     hi: list[int] = []

@@ -25,6 +25,7 @@ reduces or mixes a dimension mixes exactly the digits it holds.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 OTHER = -1  # the axis of a factor that is not a position
@@ -69,6 +70,7 @@ def input_layout(channels: int, lengths: tuple[int, ...]) -> Layout:
     return (other(1), other(channels), *(spatial(a, n) for a, n in enumerate(lengths)))
 
 
+@lru_cache(maxsize=4096)
 def shape(layout: Layout) -> tuple[int, ...]:
     return tuple(d.size for d in layout)
 
@@ -81,14 +83,16 @@ def is_plain(dim: Dim) -> bool:
     return dim.before == 0 and dim.after == 0 and not dim.broadcast
 
 
+@lru_cache(maxsize=4096)
 def digits(dim: Dim) -> tuple[Factor, ...]:
     """The spatial factors of ``dim`` that carry information (size above 1)."""
     return tuple(f for f in dim.factors if f.axis != OTHER and f.size > 1)
 
 
-def axes_in(layout: Layout) -> set[int]:
+@lru_cache(maxsize=4096)
+def axes_in(layout: Layout) -> frozenset[int]:
     """Spatial axes with at least one digit somewhere in ``layout``."""
-    return {f.axis for d in layout for f in digits(d)}
+    return frozenset(f.axis for d in layout for f in digits(d))
 
 
 def whole_axis(dim: Dim, lengths: tuple[int, ...]) -> int | None:

@@ -383,6 +383,13 @@ class _Engine:
 
     def _merge(self, node: Node, ins: list[_State]) -> _State:
         broadcast = node.broadcast or ((),) * len(ins)
+        if not any(broadcast) and all(m is None for s in ins for m in s.mixed):
+            # the common case (a residual sum, a concatenation): the union of the branches
+            maps = tuple(self._union(node, [s.maps[a] for s in ins], ins) for a in range(self.ndim))
+            lengths = None
+            if all(s.lengths is not None for s in ins):
+                lengths = tuple(max(n) for n in zip(*(s.lengths for s in ins), strict=True))
+            return _State(maps, lengths, ins[0].mixed)
         maps, mixed = [], []
         for a in range(self.ndim):
             aligned = [

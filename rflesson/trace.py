@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import torch
 import torch.nn as nn
@@ -154,10 +155,23 @@ def _ints(value, n: int, what: str) -> tuple[int, ...]:
 
 def _shape_of(value) -> tuple[int, ...]:
     if isinstance(value, Probe):
-        return tuple(value.shape)
+        return shape(value.layout)
     if isinstance(value, torch.Tensor):
         return tuple(value.shape)
     return ()
+
+
+def _broadcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """NumPy broadcasting of shapes (``torch.broadcast_shapes`` is slow for this many calls)."""
+    rank = max((len(s) for s in shapes), default=0)
+    out = [1] * rank
+    for s in shapes:
+        for i, n in enumerate(s, start=rank - len(s)):
+            if n != 1:
+                if out[i] not in (1, n):
+                    raise ValueError(f"sizes {out[i]} and {n} do not broadcast (shapes {shapes})")
+                out[i] = n
+    return tuple(out)
 
 
 def _meta(value):
@@ -291,13 +305,14 @@ class Tracer(Recorder):
         if not probes:
             return operands[0]
         try:
-            out_shape = tuple(torch.broadcast_shapes(*[_shape_of(o) for o in operands]))
-        except RuntimeError as error:
+            out_shape = _broadcast(*[_shape_of(o) for o in operands])
+        except ValueError as error:
             raise TraceError(f"{label} ({key}) cannot broadcast its operands: {error}") from None
         return self.join(label, key, probes, self.broadcast_layout(label, key, probes, out_shape))
 
     def join(self, label, key, probes: list[Probe], layout) -> Probe:
         """A node whose units read the same position of every input (or all of a broadcast one)."""
+        layout = tuple(layout)
         present = axes_in(layout)
         broadcast = tuple(tuple(sorted(present - axes_in(p.layout))) for p in probes)
         lengths = tuple(max(p.lengths[a] for p in probes) for a in range(self.ndim))
@@ -440,7 +455,10 @@ class Tracer(Recorder):
         padding = _ints(padding, nd, "padding")
         dilation = _ints(dilation, nd, "dilation")
         output_padding = _ints(output_padding, nd, "output_padding")
-        _check_positive(label, key, kernel, stride, dilation)
+        try:
+            _check_positive(kernel, stride, dilation)
+        except UnknownOperation as error:
+            raise self.refuse(label, key, str(error)) from None
         if output_size is not None:
             sizes = tuple(output_size)[-nd:]
             found = [d.size for d in x.layout[-nd:]]
@@ -752,27 +770,39 @@ def _floats(value, n: int):
     return (value,) * n
 
 
-def _check_positive(label, key, kernel, stride, dilation) -> None:
+def _check_positive(kernel, stride, dilation) -> None:
     for a, k in enumerate(kernel):
         if k < 1:
             raise UnknownOperation(
-                f"{label} ({key}) has a kernel of size {k} along axis {a}: a {k}-size kernel reads nothing"
+                f"has a kernel of size {k} along axis {a}: a {k}-size kernel reads nothing"
             )
     for name, values in (("stride", stride), ("dilation", dilation)):
         for a, v in enumerate(values):
             if v < 1:
-                raise UnknownOperation(
-                    f"{label} ({key}) has {name} {v} along axis {a}; it must be at least 1"
-                )
+                raise UnknownOperation(f"has {name} {v} along axis {a}; it must be at least 1")
 
 
 def _window_ops(label, key, nd, kernel, stride, padding, dilation, ceil_mode=False, mode="zeros"):
+    """One ``Window`` per spatial dimension, from a layer's arguments (validated)."""
+    args = (nd, kernel, stride, padding, dilation, ceil_mode, mode)
+    try:
+        return _cached_window_ops(*(_hashable(a) for a in args))
+    except UnknownOperation as error:  # say which layer it is
+        raise UnknownOperation(f"{label} ({key}) {error}") from None
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list | torch.Size) else value
+
+
+@lru_cache(maxsize=1024)
+def _cached_window_ops(nd, kernel, stride, padding, dilation, ceil_mode, mode):
     kernel = _ints(kernel, nd, "kernel_size")
     stride = (
         kernel if stride is None or stride == () or stride == [] else _ints(stride, nd, "stride")
     )
     dilation = _ints(dilation, nd, "dilation")
-    _check_positive(label, key, kernel, stride, dilation)
+    _check_positive(kernel, stride, dilation)
     if isinstance(padding, str):
         if padding == "valid":
             pads = [(0, 0)] * nd
@@ -782,11 +812,11 @@ def _window_ops(label, key, nd, kernel, stride, padding, dilation, ceil_mode=Fal
                 for k, d in zip(kernel, dilation, strict=True)
             ]
         else:
-            raise UnknownOperation(f"{label} ({key}) has padding={padding!r}")
+            raise UnknownOperation(f"has padding={padding!r}")
     else:
         pads = [(p, p) for p in _ints(padding, nd, "padding")]
     if any(p < 0 for pair in pads for p in pair):
-        raise UnknownOperation(f"{label} ({key}) has a negative padding {pads}")
+        raise UnknownOperation(f"has a negative padding {pads}")
     return tuple(
         Window(int(k), int(s), int(d), int(b), int(a), bool(ceil_mode), mode)
         for k, s, d, (b, a) in zip(kernel, stride, dilation, pads, strict=True)
@@ -1561,15 +1591,16 @@ def _matmul(t: Tracer, label, key, a, b):
     row = la[-2] if a_rank > 1 else None
     col = lb[-1] if b_rank > 1 else None
     if isinstance(b, Probe) and row is not None and col is not None:
-        twice = {f.axis for f in digits(col)} & axes_in(la[:-1])
+        twice = {f.axis for f in digits(col)} & axes_in(tuple(la[:-1]))
         if twice:  # q @ k^T: the column repeats positions the rows already hold
             b = t.summarize(label, key, b, {b_rank - 1})
             lb = _layout_of(b)
             col = lb[-1]
     batch_a, batch_b = la[:-2], lb[:-2]
-    batch_shape = tuple(
-        torch.broadcast_shapes(tuple(d.size for d in batch_a), tuple(d.size for d in batch_b))
-    )
+    try:
+        batch_shape = _broadcast(tuple(d.size for d in batch_a), tuple(d.size for d in batch_b))
+    except ValueError as error:
+        raise TraceError(f"{label} ({key}) cannot broadcast its operands: {error}") from None
     stand_ins = [
         t.derive(v, layout=v.layout[:-2]) for v in (a, b) if isinstance(v, Probe) and v.ndim > 2
     ]
