@@ -246,11 +246,21 @@ def _one_channel_conv(conv, x, weight, bias=None, stride=1, padding=0, dilation=
     convolution costs 400 times less).
     """
     if x.dim() < weight.dim():  # an unbatched input (C, H, W)
-        return _one_channel_conv(conv, x[None], weight, bias, stride, padding, dilation)[0]
+        return _one_channel_conv(conv, x[None], weight, bias, stride, padding, dilation, groups)[0]
+    _check_channels(x, weight.shape[1] * groups, weight)
     kernel = weight.shape[2:]
     ones = torch.full((1, 1, *kernel), 1.0 / math.prod(kernel), dtype=x.dtype)
     y = conv(x.mean(dim=1, keepdim=True), ones, None, stride, padding, dilation, 1)
     return y.expand(y.shape[0], weight.shape[0], *y.shape[2:]).contiguous()
+
+
+def _check_channels(x: torch.Tensor, expected: int, weight: torch.Tensor) -> None:
+    """Fail as the real convolution would on a wrong number of channels."""
+    if x.shape[1] != expected:
+        raise RuntimeError(
+            f"weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
+            f"{expected} channels, but got {x.shape[1]} channels instead"
+        )
 
 
 def _one_channel_transposed(
@@ -259,6 +269,7 @@ def _one_channel_transposed(
     if x.dim() < weight.dim():  # an unbatched input (C, H, W)
         args = (weight, bias, stride, padding, output_padding, groups, dilation)
         return _one_channel_transposed(conv, x[None], *args)[0]
+    _check_channels(x, weight.shape[0], weight)
     kernel = weight.shape[2:]
     ones = torch.full((1, 1, *kernel), 1.0 / math.prod(kernel), dtype=x.dtype)
     y = conv(x.mean(dim=1, keepdim=True), ones, None, stride, padding, output_padding, 1, dilation)
@@ -267,6 +278,11 @@ def _one_channel_transposed(
 
 def _mean_linear(x, weight, bias=None):
     """A linear layer with constant weights: every output is the mean of every input."""
+    if x.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({x.shape[-1]} inputs, weight "
+            f"{list(weight.shape)})"
+        )
     out = x.mean(dim=-1, keepdim=True)
     return out.expand(*x.shape[:-1], weight.shape[0])
 
