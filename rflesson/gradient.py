@@ -18,6 +18,9 @@ cancel or vanish:
 * max pooling (module or functional, adaptive too) replaced by a dense
   pooling of the same geometry: a max sends gradient to one element per
   window and under-counts;
+* convolutions and linear layers computed on the mean of their input
+  channels, repeated over their output channels: with positive constant
+  weights that reaches the same pixels, for far less work in float64;
 * statistics-based norms (group, instance, layer norm, module or
   functional) and saturating activations (ReLU6, hardtanh, hardsigmoid)
   replaced by the identity: receptive-field arithmetic treats them as
@@ -33,16 +36,21 @@ in is not touched.
 
 The search stops, with a clear answer or error, when:
 
-* the central and the corner unit see the whole input at two sizes (the
-  second at least ``2 * WHOLE_FROM`` pixels per axis), or the output does not
-  grow when the input doubles: every unit sees the whole input;
-* the central unit's region runs from one border and grows with the input at
-  two sizes: a recurrent or cumulative layer, no fixed field;
+* along an axis, the central unit and one a quarter of the way in see the
+  same pixels at two sizes (the second at least ``2 * WHOLE_FROM`` pixels, or
+  with an output that did not grow): every unit sees the same pixels along
+  that axis (global pooling, attention, squeeze-and-excitation; a finite
+  field wider than twice that size would look the same, and the note says at
+  which sizes it was seen); when every axis is so, ``whole_input``;
 * the model fails for another reason than a too-small input (a wrong number
   of channels, a shape it does not accept): that error, named;
 * the next size would exceed a budget: ``max_pixels`` pixels per channel,
   ``max_bytes`` bytes (predicted from the sizes measured so far, and checked
-  for the very first size too) or ``max_seconds`` seconds.
+  for the very first size too) or ``max_seconds`` seconds.  The error says
+  when the central unit's region ran from one border and grew with the input
+  at every size tried: a recurrent layer or a cumulative operation, which has
+  no fixed field (a causal field wider than the input looks the same until
+  the input is twice as wide, so the search does not stop earlier).
 """
 
 from __future__ import annotations
@@ -284,7 +292,7 @@ def _mean_linear(x, weight, bias=None):
             f"{list(weight.shape)})"
         )
     out = x.mean(dim=-1, keepdim=True)
-    return out.expand(*x.shape[:-1], weight.shape[0])
+    return out.expand(*x.shape[:-1], weight.shape[0]).contiguous()
 
 
 class _DenseMax(TorchFunctionMode):
@@ -446,11 +454,21 @@ def _measure(twin: nn.Module, channels: int, sizes, phases: int, light: bool = F
         jump[axis] = None if far is None else Fraction(far[axis][0] - b[0], phases)
     result["size"], result["jump"] = size, jump
     if any(j is None or j == 0 for j in jump):
-        # a unit a quarter of the way in tells an axis that every unit sees alike (global
-        # pooling, attention) from a field that is merely larger than the input (the corner
-        # unit itself may read only padding)
-        result["corner"] = box_of([n // 4 for n in n_out])
+        # the first unit tells an axis that every unit sees alike (global pooling,
+        # attention) from a field that is merely larger than the input (it sees the whole
+        # input only when the field is twice as wide as the input)
+        result["corner"] = _first_reading(box_of, n_out)
     return result
+
+
+def _first_reading(box_of, n_out) -> list | None:
+    """The region of the first unit (0, 0, ...) that reads anything (a border unit may read
+    only padding, and a product with it then depends on nothing)."""
+    for k in range(max(1, min(n_out) // 4)):
+        box = box_of([k] * len(n_out))
+        if box is not None:
+            return box
+    return None
 
 
 # -- budgets --------------------------------------------------------------------------
@@ -620,6 +638,7 @@ def _search(twin, channels: int, sizes: list[int], phases: int, budget: _Budget)
     settled = None  # the last unclipped measurement, confirmed by the next size
     mixed: set[int] = set()  # axes along which every unit sees the same pixels, confirmed
     seen_alike: dict[int, dict] = {}
+    first_sizes = tuple(sizes)
     failures = 0
     while True:
         started = time.perf_counter()
@@ -669,8 +688,7 @@ def _search(twin, channels: int, sizes: list[int], phases: int, budget: _Budget)
             previous, sizes = m, bigger
             continue
         settled = None
-        if previous is not None:
-            _check_growth(previous, m, mixed)
+        m["prefix"] = _prefix(previous, m, mixed)
         previous = m
         grown = [2 * n if clipped.get(a) else n for a, n in enumerate(sizes)]
         refusal = budget.refusal(grown, channels)
@@ -678,7 +696,9 @@ def _search(twin, channels: int, sizes: list[int], phases: int, budget: _Budget)
             if all(m["alike"]):
                 return _alike(seen_alike, refusal, m)
             return _result(m, ndim, set(open_axes), seen_alike)
-        sizes = _next(budget, grown, channels, "see the central unit's whole region", m)
+        sizes = _next(
+            budget, grown, channels, "see the central unit's whole region", m, first_sizes
+        )
 
 
 def _confirmed(previous: dict, m: dict) -> set[int]:
@@ -699,34 +719,38 @@ def _clipped(m: dict, a: int, n: int, phases: int) -> bool:
     return lo == 0 or hi == n - 1 or j is None or j <= 0 or m["n_out"][a] < 2 * phases + 6
 
 
-def _next(budget: _Budget, grown, channels, why: str, m=None) -> list[int]:
+def _next(budget: _Budget, grown, channels, why: str, m=None, first=None) -> list[int]:
     refusal = budget.refusal(grown, channels)
     if refusal:
         seen = ""
         if m is not None:
             seen = f"; at {m['sizes']} the central unit's region was {[tuple(b) for b in m['box']]}"
+            for a in m.get("prefix", ()):
+                seen += (
+                    f"; along axis {a} its region starts at a border and grows with the input at "
+                    f"every size tried ({first[a]} to {m['sizes'][a]}): a recurrent layer or a "
+                    "cumulative operation has no fixed receptive field (or the field is wider "
+                    "than the largest size tried)"
+                )
         raise ValueError(f"gradient_rf: cannot {why}: {refusal}{seen}")
     return grown
 
 
-def _check_growth(old: dict, m: dict, mixed: set[int]) -> None:
-    """A region that starts at a border and grows with the input is no receptive field."""
-    for a, (b_old, b_new) in enumerate(zip(old["box"], m["box"], strict=True)):
-        n_old, n_new = old["sizes"][a], m["sizes"][a]
-        if a in mixed or m["alike"][a] or old["alike"][a] or n_new < 2 * n_old or n_old < 64:
+def _prefix(old: dict | None, m: dict, mixed: set[int]) -> set[int]:
+    """Axes along which the region runs from a border and grew with the input at every size."""
+    found = set()
+    for a, (lo, hi) in enumerate(m["box"]):
+        n = m["sizes"][a]
+        at_border = (lo == 0) != (hi == n - 1)  # one border, not both
+        if a in mixed or m["alike"][a] or not at_border:
             continue
-        for border in ("first", "last"):
-            at_old = b_old[0] == 0 if border == "first" else b_old[1] == n_old - 1
-            at_new = b_new[0] == 0 if border == "first" else b_new[1] == n_new - 1
-            grew = (b_new[1] - b_new[0] + 1) >= 1.9 * (b_old[1] - b_old[0] + 1)
-            if at_old and at_new and grew:
-                raise ValueError(
-                    f"gradient_rf: along axis {a} the central unit reads from the {border} pixel "
-                    f"to itself at input sizes {n_old} and {n_new}: its region grows with the "
-                    "input (a recurrent layer or a cumulative operation), so there is no fixed "
-                    "receptive field (if the field is finite but wider than the input, start "
-                    "from a larger input_size)"
-                )
+        if (
+            old is None
+            or a in old.get("prefix", ())
+            and (hi - lo) > (old["box"][a][1] - old["box"][a][0])
+        ):
+            found.add(a)
+    return found
 
 
 def _too_small(error: BaseException) -> bool:

@@ -689,7 +689,8 @@ def rf_table(
     ``depth=1`` a torchvision ResNet gives one row each for ``conv1``,
     ``bn1``, ``relu``, ``maxpool`` and ``layer1`` .. ``layer4`` (the field
     after each stage), with the module's class as ``op``.  Operations outside
-    any module that deep keep their own row.
+    any module that deep keep their own row; every module keeps its row, even
+    a pointwise one.  A layer list folds to its layers (their names).
     """
     if depth is not None:
         depth = as_int("depth", depth, minimum=0)
