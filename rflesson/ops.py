@@ -882,13 +882,11 @@ def _r_einsum(t: Tracer, label, key, args, kwargs, func):
 def _r_sdpa(t: Tracer, label, key, args, kwargs, func):
     q, k, v = args[0], argument(args, kwargs, 1, "key"), argument(args, kwargs, 2, "value")
     mask = argument(args, kwargs, 3, "attn_mask")
-    if argument(args, kwargs, 5, "is_causal", False) and any(digits(q.layout[-2]) for _ in [0]):
+    if argument(args, kwargs, 5, "is_causal", False) and digits(q.layout[-2]):
         raise t.refuse(
             label, key, "is causal along positions: position t reads 0..t, not one receptive field"
         )
-    scores = _matmul(
-        t, label, key, q, k.transpose(-2, -1) if isinstance(k, Probe) else k.transpose(-2, -1)
-    )
+    scores = _matmul(t, label, key, q, k.transpose(-2, -1))
     if isinstance(mask, Probe):
         scores = t.merge(label, key, [scores, mask])
     return _matmul(t, label, key, scores, v)
@@ -920,10 +918,6 @@ def _transpose_seq(k):
     if k.ndim == 3:
         return k.permute(1, 2, 0)
     return k.transpose(0, 1)
-
-
-def _r_multi_head(t, label, key, args, kwargs, func):
-    return _r_mha(t, label, key, args, kwargs, func)
 
 
 RULES = {
@@ -1005,7 +999,7 @@ RULES = {
     ),
     "einsum": _r_einsum,
     "scaled_dot_product_attention": _r_sdpa,
-    "multi_head_attention_forward": _r_multi_head,
+    "multi_head_attention_forward": _r_mha,
 }
 
 

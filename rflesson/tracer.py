@@ -71,8 +71,7 @@ _POINTWISE = {
     "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "erfinv",
     "reciprocal", "sign", "sgn", "floor", "ceil", "round", "trunc", "frac", "nan_to_num",
     "positive", "pos", "invert", "bitwise_not", "logical_not", "logit", "isnan", "isinf",
-    "isfinite", "channel_shuffle", "native_channel_shuffle", "sigmoid_", "square_", "float_power",
-    "nan_to_num_", "exponential_", "bernoulli", "fill_", "zero_", "normal_", "uniform_",
+    "isfinite", "channel_shuffle", "native_channel_shuffle", "float_power",
 }  # fmt: skip
 
 _MERGE = {
@@ -87,7 +86,7 @@ _MERGE = {
 _SAME = {
     "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "type_as",
     "cpu", "cuda", "requires_grad_", "alias", "detach_", "retain_grad", "pin_memory",
-    "as_subclass", "identity", "type",
+    "as_subclass", "identity",
 }  # fmt: skip
 
 
@@ -267,8 +266,7 @@ class Tracer(Recorder):
         if isinstance(out, torch.Tensor):
             return self.probe(node, tuple(other(n) for n in out.shape), lengths, mixed, out.dtype)
         if isinstance(out, tuple | list):
-            wrapped = [self._wrap(o, node, lengths, mixed) for o in out]
-            return type(out)(wrapped) if not hasattr(out, "_fields") else type(out)(wrapped)
+            return type(out)([self._wrap(o, node, lengths, mixed) for o in out])
         return out
 
     # -- merges (elementwise with broadcasting) -------------------------------------------------
@@ -308,7 +306,8 @@ class Tracer(Recorder):
             if aligned:
                 first = aligned[0]
                 for d in aligned[1:]:
-                    if d != first and (digits(d) or digits(first) or d.before != first.before):
+                    same_positions = digits(d) == digits(first)
+                    if not same_positions or (d.before, d.after) != (first.before, first.after):
                         raise self.refuse(
                             label,
                             key,
