@@ -462,9 +462,9 @@ def _measure(twin: nn.Module, channels: int, sizes, phases: int, light: bool = F
 
 
 def _first_reading(box_of, n_out) -> list | None:
-    """The region of the first unit (0, 0, ...) that reads anything (a border unit may read
-    only padding, and a product with it then depends on nothing)."""
-    for k in range(max(1, min(n_out) // 4)):
+    """The region of the first unit (k, k, ...) that reads anything: a border unit may read
+    only padding, and a product with it then depends on nothing."""
+    for k in range(min(n_out)):
         box = box_of([k] * len(n_out))
         if box is not None:
             return box
@@ -833,8 +833,9 @@ def _alike(seen_alike: dict[int, dict], stopped: str, *seen: dict) -> ReceptiveF
     shown = " and ".join(str(s[0] if ndim == 1 else s) for s in dict.fromkeys(sizes))
     what = "the whole input" if whole else "the same pixels"
     note = (
-        f"every output unit sees {what}: the central unit and one a quarter of the way in read the same pixels "
-        f"at input size {shown} (global pooling, attention, squeeze-and-excitation)"
+        f"every output unit sees {what}: the central unit and the first that reads anything read "
+        f"the same pixels at input size {shown} (global pooling, attention, "
+        f"squeeze-and-excitation); boxes shown at input length {', '.join(map(str, lengths))}"
     )
     if stopped:
         note += f"; not tried larger: {stopped}"
