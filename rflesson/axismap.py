@@ -23,6 +23,14 @@ the jump (effective stride) is the exact fraction ``shift / period``.
 
 A phase may read nothing at all (a transposed convolution whose kernel is
 smaller than its stride); it is stored with ``lo > hi``.
+
+A map may also be *constant* (``shift`` 0): every unit reads the same
+interval, as after an operation that mixes a whole axis.
+
+The module ends with small helpers for *interval sets* (sorted, disjoint
+``(first, last)`` pairs): the exact set of input pixels some units depend on,
+which ``rflesson.rf`` walks back through the network without listing every
+pixel, so that a 10**9-pixel input costs no more than a small one.
 """
 
 from __future__ import annotations
@@ -32,9 +40,20 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
 
+MAX_PERIOD = 1 << 20  # documented limit: units per period of a map (see AxisMap)
+
 
 def _lcm(a: int, b: int) -> int:
     return a * b // gcd(a, b)
+
+
+def _check_period(period: int) -> None:
+    if period > MAX_PERIOD:
+        raise ValueError(
+            f"the network's geometry repeats only every {period} output units, beyond "
+            f"rflesson's limit of {MAX_PERIOD} (rflesson.axismap.MAX_PERIOD): resampling "
+            "factors whose numerators and denominators share no factor multiply their periods"
+        )
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,7 @@ class AxisMap:
     @staticmethod
     def from_taps(taps: Callable[[int], Iterable[int]], period: int, shift: int) -> AxisMap:
         """Build the map from the input indices each unit of one period reads."""
+        _check_period(period)
         lo: list[int] = []
         hi: list[int] = []
         for r in range(period):
@@ -135,6 +155,7 @@ class AxisMap:
         """
         k = self.period // gcd(outer.shift, self.period)
         period = outer.period * k
+        _check_period(period)
         shift = (outer.shift * k // self.period) * self.shift
         lo: list[int] = []
         hi: list[int] = []
@@ -147,6 +168,8 @@ class AxisMap:
 
     def reduced(self) -> AxisMap:
         """The same map written with its shortest period."""
+        if self.period == 1:
+            return self
         for p in range(1, self.period):
             if self.period % p or (self.shift * p) % self.period:
                 continue
@@ -169,14 +192,18 @@ def union(maps: Iterable[AxisMap]) -> AxisMap:
     Raises ``ValueError`` when the jumps differ: then the branches' units do
     not line up and no single map describes the merge.
     """
-    maps = list(maps)
-    jumps = {m.jump for m in maps}
-    if len(jumps) != 1:
+    maps = list(dict.fromkeys(maps))  # the same map twice adds nothing (DenseNet's cat)
+    if len(maps) == 1:
+        return maps[0]
+    first = maps[0]
+    if any(m.shift * first.period != first.shift * m.period for m in maps):
+        jumps = {m.jump for m in maps}
         raise ValueError(f"branches have different jumps {sorted(str(j) for j in jumps)}")
     period = 1
     for m in maps:
         period = _lcm(period, m.period)
-    jump = maps[0].jump
+    _check_period(period)
+    jump = first.jump
     shift = jump.numerator * (period // jump.denominator)
     lo: list[int] = []
     hi: list[int] = []
@@ -185,3 +212,40 @@ def union(maps: Iterable[AxisMap]) -> AxisMap:
         lo.append(min((a for a, _ in regions), default=1))
         hi.append(max((b for _, b in regions), default=0))
     return AxisMap(period, shift, tuple(lo), tuple(hi)).reduced()
+
+
+# -- interval sets ---------------------------------------------------------------
+
+Intervals = tuple[tuple[int, int], ...]
+MAX_INTERVALS = 1 << 17  # documented limit: pieces in one interval set
+
+
+def merge(pairs) -> Intervals:
+    """Sorted, disjoint, non-touching ``(first, last)`` pairs covering the same integers.
+
+    >>> merge([(5, 6), (0, 2), (3, 3), (9, 8)])
+    ((0, 3), (5, 6))
+    """
+    out: list[list[int]] = []
+    for lo, hi in sorted(p for p in pairs if p[0] <= p[1]):
+        if out and lo <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    if len(out) > MAX_INTERVALS:
+        raise ValueError(
+            f"the pixels a unit depends on fall into {len(out)} separate pieces, beyond "
+            f"rflesson's limit of {MAX_INTERVALS} (rflesson.axismap.MAX_INTERVALS): strides "
+            "larger than their kernels on a very large input; use a smaller input_size"
+        )
+    return tuple((lo, hi) for lo, hi in out)
+
+
+def clip(pairs: Intervals, n: int) -> Intervals:
+    """Keep the parts of ``pairs`` inside ``0..n-1``."""
+    return tuple((max(lo, 0), min(hi, n - 1)) for lo, hi in pairs if hi >= 0 and lo <= n - 1)
+
+
+def count(pairs: Intervals) -> int:
+    """How many integers the set holds."""
+    return sum(hi - lo + 1 for lo, hi in pairs)

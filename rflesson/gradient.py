@@ -11,26 +11,53 @@ cancel or vanish:
   because the edge paths' weight, (1/3)**120, underflows
   (tests/test_gradient_rf.py measures the 1-D case);
 * every weight a positive constant (``1 / fan_in``, which keeps values near
-  1), every bias zero, batch norms the identity, the input all ones: every
-  pre-activation is positive, so ReLU-like gates pass gradient;
+  1), every bias zero, batch norms the identity, the input positive (between 1
+  and 2, fixed pseudo-random values, so that no derivative cancels by
+  coincidence): every pre-activation is positive, so ReLU-like gates pass
+  gradient;
 * max pooling (module or functional, adaptive too) replaced by a dense
   pooling of the same geometry: a max sends gradient to one element per
   window and under-counts;
-* statistics-based norms (group, instance, layer norm) and saturating
-  activations (ReLU6, hardtanh, hardsigmoid) replaced by the identity:
-  receptive-field arithmetic treats them as pointwise;
-* eval mode (dropout off).
+* convolutions and linear layers computed on the mean of their input
+  channels, repeated over their output channels: with positive constant
+  weights that reaches the same pixels, for far less work in float64;
+* statistics-based norms (group, instance, layer norm, module or
+  functional) and saturating activations (ReLU6, hardtanh, hardsigmoid)
+  replaced by the identity: receptive-field arithmetic treats them as
+  pointwise;
+* eval mode (dropout off), none of the caller's hooks, and the global random
+  state restored afterwards.
 
 The input grows (doubling) until the central unit's region touches no
 border and a 1.5 times larger input gives the same field (a strided layer can
 drop border units and cut a region short inside the input); the jump is
-the distance between the regions of two neighbouring units.  The model passed in is not touched.
+the distance between the regions of two neighbouring units.  The model passed
+in is not touched.
+
+The search stops, with a clear answer or error, when:
+
+* along an axis, the central unit and one a quarter of the way in see the
+  same pixels at two sizes (the second at least ``2 * WHOLE_FROM`` pixels, or
+  with an output that did not grow): every unit sees the same pixels along
+  that axis (global pooling, attention, squeeze-and-excitation; a finite
+  field wider than twice that size would look the same, and the note says at
+  which sizes it was seen); when every axis is so, ``whole_input``;
+* the model fails for another reason than a too-small input (a wrong number
+  of channels, a shape it does not accept): that error, named;
+* the next size would exceed a budget: ``max_pixels`` pixels per channel,
+  ``max_bytes`` bytes (predicted from the sizes measured so far, and checked
+  for the very first size too) or ``max_seconds`` seconds.  The error says
+  when the central unit's region ran from one border and grew with the input
+  at every size tried: a recurrent layer or a cumulative operation, which has
+  no fixed field (a causal field wider than the input looks the same until
+  the input is twice as wide, so the search does not stop earlier).
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import time
 import warnings
 from fractions import Fraction
 
@@ -39,13 +66,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from ._validate import as_int
+from ._validate import as_float, as_int
 from .layers import Layer
 from .rf import ReceptiveField, _sizes
 
-MAX_ELEMENTS = 1 << 22  # largest input (pixels per channel) the search may try
+MAX_ELEMENTS = 1 << 22  # documented limit: input pixels per channel the search may try
+MAX_BYTES = 1 << 30  # documented limit: predicted peak memory of one measurement (1 GiB)
+MAX_SECONDS = 20.0  # documented limit: time the whole search may take
 MAX_FAILURES = 10  # doublings tried while the model rejects the input as too small
-WHOLE_FROM = 128  # smallest input side at which a non-growing output means "whole input"
+WHOLE_FROM = 128  # whole input is declared only once a size of 2 * WHOLE_FROM per axis saw it
+
+_TOO_SMALL = (
+    "can't be greater than actual input size",
+    "output size is too small",
+    "padding size should be less than",
+    "expected input to have non-zero size",
+    "wrapping around more than once",
+    "input image is smaller than kernel",
+    "is too small",
+)
+_OUT_OF_MEMORY = ("can't allocate memory", "out of memory", "not enough memory")
 
 
 # -- a layer list as a torch model ------------------------------------------------
@@ -89,11 +129,14 @@ _REPLACE = (
     nn.ReLU6, nn.Hardtanh, nn.Hardsigmoid, nn.Threshold,
 )  # fmt: skip
 
+_KEEP_HOOKS = ("WeightNorm", "SpectralNorm", "SpectralNormStateDictHook")  # part of the layer
+
 
 def _prepare(model: nn.Module) -> nn.Module:
     twin = copy.deepcopy(model).to(device="cpu", dtype=torch.float64)
     twin.eval()
     for parent in list(twin.modules()):
+        _drop_hooks(parent)
         for attr, child in list(parent.named_children()):
             if isinstance(child, _REPLACE):
                 setattr(parent, attr, _Identity())
@@ -115,6 +158,38 @@ def _prepare(model: nn.Module) -> nn.Module:
                 else:
                     param.fill_(1.0)
     return twin
+
+
+def _drop_hooks(mod: nn.Module) -> None:
+    """Remove the caller's hooks from a module of the copy (keep weight norm's own)."""
+    for name in (
+        "_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
+    ):  # fmt: skip
+        hooks = getattr(mod, name, None)
+        if hooks:
+            for key in [k for k, h in hooks.items() if type(h).__name__ not in _KEEP_HOOKS]:
+                del hooks[key]
+
+
+class _NoGlobalHooks:
+    """Hide hooks registered for every module (``register_module_forward_hook``) meanwhile."""
+
+    _NAMES = (
+        "_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+        "_global_backward_pre_hooks", "_global_forward_hooks_always_called",
+    )  # fmt: skip
+
+    def __enter__(self):
+        module = torch.nn.modules.module
+        self.saved = {n: dict(getattr(module, n)) for n in self._NAMES if hasattr(module, n)}
+        for name in self.saved:
+            getattr(module, name).clear()
+        return self
+
+    def __exit__(self, *exc):
+        module = torch.nn.modules.module
+        for name, saved in self.saved.items():
+            getattr(module, name).update(saved)
 
 
 def _tuple(v, nd: int) -> tuple:
@@ -158,14 +233,83 @@ _ADAPTIVE = {
     "adaptive_max_pool2d": F.adaptive_avg_pool2d,
     "adaptive_max_pool3d": F.adaptive_avg_pool3d,
 }
+_NORMS = {"layer_norm", "group_norm", "instance_norm", "rms_norm"}
+
+
+_CONVS = {"conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d}
+_TRANSPOSED = {
+    "conv_transpose1d": F.conv_transpose1d,
+    "conv_transpose2d": F.conv_transpose2d,
+    "conv_transpose3d": F.conv_transpose3d,
+}
+
+
+def _one_channel_conv(conv, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """The same convolution with constant weights, computed on one channel.
+
+    Every weight of the copy is a positive constant, so every output channel
+    reads the mean of its input channels through the same window: computing
+    that once and repeating it for every output channel gives the same
+    support for a fraction of the work (in float64, a 512-channel 3x3
+    convolution costs 400 times less).
+    """
+    if x.dim() < weight.dim():  # an unbatched input (C, H, W)
+        return _one_channel_conv(conv, x[None], weight, bias, stride, padding, dilation, groups)[0]
+    _check_channels(x, weight.shape[1] * groups, weight)
+    kernel = weight.shape[2:]
+    ones = torch.full((1, 1, *kernel), 1.0 / math.prod(kernel), dtype=x.dtype)
+    y = conv(x.mean(dim=1, keepdim=True), ones, None, stride, padding, dilation, 1)
+    return y.expand(y.shape[0], weight.shape[0], *y.shape[2:]).contiguous()
+
+
+def _check_channels(x: torch.Tensor, expected: int, weight: torch.Tensor) -> None:
+    """Fail as the real convolution would on a wrong number of channels."""
+    if x.shape[1] != expected:
+        raise RuntimeError(
+            f"weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
+            f"{expected} channels, but got {x.shape[1]} channels instead"
+        )
+
+
+def _one_channel_transposed(
+    conv, x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    if x.dim() < weight.dim():  # an unbatched input (C, H, W)
+        args = (weight, bias, stride, padding, output_padding, groups, dilation)
+        return _one_channel_transposed(conv, x[None], *args)[0]
+    _check_channels(x, weight.shape[0], weight)
+    kernel = weight.shape[2:]
+    ones = torch.full((1, 1, *kernel), 1.0 / math.prod(kernel), dtype=x.dtype)
+    y = conv(x.mean(dim=1, keepdim=True), ones, None, stride, padding, output_padding, 1, dilation)
+    return y.expand(y.shape[0], weight.shape[1] * groups, *y.shape[2:]).contiguous()
+
+
+def _mean_linear(x, weight, bias=None):
+    """A linear layer with constant weights: every output is the mean of every input."""
+    if x.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({x.shape[-1]} inputs, weight "
+            f"{list(weight.shape)})"
+        )
+    out = x.mean(dim=-1, keepdim=True)
+    return out.expand(*x.shape[:-1], weight.shape[0]).contiguous()
 
 
 class _DenseMax(TorchFunctionMode):
-    """Replace every max pooling the forward pass calls by a dense pooling."""
+    """Dense pooling for every max pooling, identity for every statistics-based norm,
+    and cheap convolutions and linear layers with the same support (see above)."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = dict(kwargs or {})
         name = getattr(func, "__name__", "")
+        if name in _CONVS and isinstance(
+            args[1] if len(args) > 1 else kwargs.get("weight"), torch.Tensor
+        ):
+            return _one_channel_conv(_CONVS[name], *args, **kwargs)
+        if name in _TRANSPOSED:
+            return _one_channel_transposed(_TRANSPOSED[name], *args, **kwargs)
+        if name == "linear":
+            return _mean_linear(*args, **kwargs)
         if name in ("max_pool1d", "max_pool2d", "max_pool3d"):
             if kwargs.pop("return_indices", False) or (len(args) > 6 and args[6]):
                 raise ValueError("gradient_rf cannot replace a max pool with return_indices=True")
@@ -177,19 +321,33 @@ class _DenseMax(TorchFunctionMode):
             dim = args[1] if len(args) > 1 else kwargs.get("dim")
             keep = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
             return args[0].mean(dim=dim, keepdim=keep)
+        if name in _NORMS:
+            return args[0]
         return func(*args, **kwargs)
 
 
-# -- measuring -----------------------------------------------------------------------
+# -- one measurement ----------------------------------------------------------------
 
 
-def _first_conv(model: nn.Module) -> nn.Module:
+_POOLS = (
+    nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
+    nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd,
+)  # fmt: skip
+
+
+def _first_layer(model: nn.Module, channels: int | None) -> tuple[int, int]:
+    """Spatial axes and input channels, from the first convolution (or pooling, with channels)."""
+    pool = None
     for mod in model.modules():
         if isinstance(mod, nn.modules.conv._ConvNd):
-            return mod
+            return len(mod.kernel_size), mod.in_channels if channels is None else channels
+        if pool is None and isinstance(mod, _POOLS):
+            pool = mod
+    if pool is not None and channels is not None:
+        return int(type(pool).__name__[-2]), channels
     raise ValueError(
         f"{type(model).__name__} has no convolution module: gradient_rf cannot tell its input "
-        "channels and number of spatial axes"
+        "channels and number of spatial axes (a pooling-only model needs channels=)"
     )
 
 
@@ -207,9 +365,34 @@ def _boxes(grad: torch.Tensor) -> list[tuple[int, int]] | None:
     return boxes
 
 
+def probe_input(channels: int, sizes) -> torch.Tensor:
+    """The input fed to the copy: positive values between 1 and 2, the same on every call.
+
+    Positive, so that ReLU-like gates pass gradient; not all equal, so that no
+    derivative cancels by coincidence (with all ones, ``x * softmax(x)`` minus
+    its mean has a zero derivative off the diagonal).  A private generator
+    leaves the global random state alone.
+    """
+    generator = torch.Generator().manual_seed(0)
+    x = 1 + torch.rand((1, channels, *sizes), generator=generator, dtype=torch.float64)
+    return x.requires_grad_(True)
+
+
 def _forward(twin: nn.Module, channels: int, sizes):
-    x = torch.ones((1, channels, *sizes), dtype=torch.float64, requires_grad=True)
-    with _DenseMax(), warnings.catch_warnings():
+    """Run the copy once; return input, output and the bytes kept for backward."""
+    x = probe_input(channels, sizes)
+    kept: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        kept[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with (
+        _DenseMax(),
+        warnings.catch_warnings(),
+        torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t),
+    ):
         warnings.filterwarnings("ignore", message="Using padding='same'")
         y = twin(x)
     if isinstance(y, tuple | list):
@@ -218,12 +401,17 @@ def _forward(twin: nn.Module, channels: int, sizes):
         y = next(iter(y.values()))
     if y.dim() != len(sizes) + 2:  # flattened: one unit
         y = y.reshape(1, -1, *([1] * len(sizes)))
-    return x, y
+    # backward allocates about twice what forward keeps (measured on attention: 3x in all)
+    peak = 3 * sum(kept.values()) + 3 * x.numel() * 8 + 3 * y.numel() * 8
+    return x, y, peak
 
 
-def _measure(twin: nn.Module, channels: int, sizes, phases: int) -> dict:
-    """Regions of the central unit and of its neighbours along each axis."""
-    x, y = _forward(twin, channels, sizes)
+def _measure(twin: nn.Module, channels: int, sizes, phases: int, light: bool = False) -> dict:
+    """Regions of the central unit, its neighbours along each axis, and the corner unit.
+
+    ``light``: only the central unit (to learn what a size costs).
+    """
+    x, y, peak = _forward(twin, channels, sizes)
     n_out = tuple(y.shape[2:])
     center = [(n // 2) // phases * phases for n in n_out]
     cache: dict[tuple, list | None] = {}
@@ -253,23 +441,109 @@ def _measure(twin: nn.Module, channels: int, sizes, phases: int) -> dict:
     middle = box_of(ref)
     if middle is None:
         raise ValueError("gradient_rf: the central output units do not depend on the input at all")
-    if any(b[0] == 0 or b[1] == n - 1 for b, n in zip(middle, sizes, strict=True)):
-        # clipped: the input will grow, so the neighbours need not be measured
-        size = [b[1] - b[0] + 1 for b in middle]
-        return {
-            "box": middle,
-            "center": center,
-            "n_out": n_out,
-            "size": size,
-            "jump": [None] * len(sizes),
-        }
-    size, jump = [], []
-    for axis in range(len(sizes)):
+    result = {"box": middle, "center": center, "n_out": n_out, "peak": peak, "corner": None}
+    if light:
+        return result
+    size, jump = [b[1] - b[0] + 1 for b in middle], [None] * len(sizes)
+    for axis, (b, n) in enumerate(zip(middle, sizes, strict=True)):
+        if b[0] == 0 or b[1] == n - 1:
+            continue  # clipped along this axis: it will grow, no neighbour needed yet
         boxes = [at(ref, axis, t) for t in range(phases)]
-        size.append(max(b[axis][1] - b[axis][0] + 1 for b in boxes if b is not None))
+        size[axis] = max(bx[axis][1] - bx[axis][0] + 1 for bx in boxes if bx is not None)
         far = at(ref, axis, phases)
-        jump.append(None if far is None else Fraction(far[axis][0] - middle[axis][0], phases))
-    return {"box": middle, "center": center, "n_out": n_out, "size": size, "jump": jump}
+        jump[axis] = None if far is None else Fraction(far[axis][0] - b[0], phases)
+    result["size"], result["jump"] = size, jump
+    if any(j is None or j == 0 for j in jump):
+        # the first unit tells an axis that every unit sees alike (global pooling,
+        # attention) from a field that is merely larger than the input (it sees the whole
+        # input only when the field is twice as wide as the input)
+        result["corner"] = _first_reading(box_of, n_out)
+    return result
+
+
+def _first_reading(box_of, n_out) -> list | None:
+    """The region of the first unit (k, k, ...) that reads anything: a border unit may read
+    only padding, and a product with it then depends on nothing."""
+    for k in range(min(n_out)):
+        box = box_of([k] * len(n_out))
+        if box is not None:
+            return box
+    return None
+
+
+# -- budgets --------------------------------------------------------------------------
+
+
+class _Budget:
+    """Predicts the memory and time of the next size from the sizes measured so far."""
+
+    def __init__(self, max_pixels: int, max_bytes: int, max_seconds: float) -> None:
+        self.max_pixels, self.max_bytes, self.max_seconds = max_pixels, max_bytes, max_seconds
+        self.started = time.perf_counter()
+        self.history: list[tuple[int, int, float]] = []  # pixels, bytes, seconds
+
+    def record(self, pixels: int, peak: int, seconds: float) -> None:
+        self.history.append((pixels, peak, seconds))
+
+    def _growth(self, pixels: int) -> float:
+        """How many times more memory (and work) ``pixels`` takes than the last size measured."""
+        (p1, b1, _), (p2, b2, _) = self.history[-2], self.history[-1]
+        power = 1.0
+        if p2 > p1 and 0 < b1 < b2:
+            power = min(max(math.log(b2 / b1) / math.log(p2 / p1), 1.0), 3.0)
+        return (pixels / p2) ** power
+
+    def refusal(self, sizes, channels: int) -> str | None:
+        """Why size ``sizes`` may not be tried (``None``: it may)."""
+        pixels = math.prod(sizes)
+        if pixels > self.max_pixels:
+            return (
+                f"input size {tuple(sizes)} has {pixels} pixels per channel, beyond "
+                f"max_pixels={self.max_pixels} (rflesson.gradient.MAX_ELEMENTS by default)"
+            )
+        least = 3 * channels * pixels * 8  # the input, its gradient and the ones, in float64
+        if least > self.max_bytes:
+            return (
+                f"input size {tuple(sizes)} needs at least {least / 2**20:.0f} MiB, beyond "
+                f"max_bytes={self.max_bytes} (rflesson.gradient.MAX_BYTES by default)"
+            )
+        if len(self.history) < 2:
+            return None
+        growth = self._growth(pixels)
+        peak = self.history[-1][1] * growth
+        if peak > self.max_bytes:
+            return (
+                f"input size {tuple(sizes)} would need about {peak / 2**20:.0f} MiB (measured "
+                f"growth), beyond max_bytes={self.max_bytes} (rflesson.gradient.MAX_BYTES by default)"
+            )
+        spent = time.perf_counter() - self.started
+        rate = min(t / b for _, b, t in self.history if b > 0)  # seconds per byte (no warm-up)
+        if spent + 2 * rate * peak > self.max_seconds:
+            return (
+                f"input size {tuple(sizes)} would take the search past max_seconds="
+                f"{self.max_seconds} (rflesson.gradient.MAX_SECONDS by default)"
+            )
+        return None
+
+
+def _calibrate(twin, channels: int, sizes, phases: int, budget: _Budget) -> None:
+    """Measure two small sizes first, so that memory is predicted before a large one runs."""
+    if 3 * channels * math.prod(sizes) * 8 * 64 < budget.max_bytes:
+        return  # small enough to try at once: the measurement itself is the calibration
+    small = [max(8, n // 8) for n in sizes]
+    for _ in range(2):
+        if math.prod(small) * 4 > math.prod(sizes):
+            return
+        try:
+            started = time.perf_counter()
+            m = _measure(twin, channels, small, phases, light=True)
+            budget.record(math.prod(small), m["peak"], time.perf_counter() - started)
+        except (RuntimeError, ValueError):
+            pass  # too small for the model: no calibration at this size
+        small = [2 * n for n in small]
+
+
+# -- the search ------------------------------------------------------------------------
 
 
 def gradient_rf(
@@ -279,107 +553,232 @@ def gradient_rf(
     phases: int = 1,
     channels: int | None = None,
     max_pixels: int = MAX_ELEMENTS,
+    max_bytes: int = MAX_BYTES,
+    max_seconds: float = MAX_SECONDS,
 ) -> ReceptiveField:
     """Measure the receptive field of ``model``'s central output unit by back-propagation.
 
-    ``model``: a ``torch.nn.Module`` or a list of ``Layer``.  ``input_size``:
-    the starting spatial size (int or per axis); it doubles until the central
-    unit's region is unclipped (and a neighbour exists to measure the jump).
+    ``model``: a ``torch.nn.Module`` (output ``(N, C, *spatial)`` or one
+    vector) or a list of ``Layer``.  ``input_size``: the starting spatial
+    size (int or one length per axis); it doubles until the central unit's
+    region is unclipped (and a neighbour exists to measure the jump).
     ``phases``: after upsampling, units of different phases see differently
     many pixels; ``phases=P`` measures ``P`` neighbours per axis and reports
     the largest region and the jump over ``P`` units.  ``channels``: input
-    channels (read from the first convolution when omitted).  ``max_pixels``:
-    the largest input (pixels per channel) the search may try.
+    channels (read from the first convolution when omitted).
+
+    Budgets (documented limits; the search refuses a size beyond them, the
+    very first one included, with an error that names the limit):
+    ``max_pixels`` input pixels per channel (``MAX_ELEMENTS``, 2**22),
+    ``max_bytes`` predicted peak memory of one measurement (``MAX_BYTES``,
+    1 GiB) and ``max_seconds`` for the whole search (``MAX_SECONDS``, 20 s).
 
     Returns the fields of ``receptive_field``: ``start`` and ``center`` are
     brought back to unit 0 (``lo - c * jump`` for the central unit ``c``);
     ``n_out`` is the output size at the input size measured, which ``note``
-    gives.  When the region keeps covering the whole input while the output
-    stops growing (global pooling, flatten), or up to the largest input it
-    tries (``MAX_ELEMENTS`` pixels: squeeze-excite gates), ``whole_input``
-    is ``True`` and ``size`` is ``input_size``.
+    gives.  When every unit sees the whole input (see the module docstring),
+    ``whole_input`` is ``True``, ``size`` is ``input_size`` and ``note`` says
+    at which sizes it was seen.
     """
+    if channels is not None:
+        channels = as_int("channels", channels, minimum=1)
+    model, ndim, channels = _as_model(model, input_size, channels)
+    if input_size is None:
+        raise TypeError(
+            "input_size must be an int or a tuple of ints (one per spatial axis), got None: "
+            "gradient_rf needs the input size to start from"
+        )
+    phases = as_int("phases", phases, minimum=1)
+    max_pixels = as_int("max_pixels", max_pixels, minimum=1)
+    max_bytes = as_int("max_bytes", max_bytes, minimum=1)
+    max_seconds = as_float("max_seconds", max_seconds, minimum=0)
+    sizes = list(_sizes(input_size, ndim))
+    budget = _Budget(max_pixels, max_bytes, max_seconds)
+    refusal = budget.refusal(sizes, channels)
+    if refusal:
+        raise ValueError(f"gradient_rf: {refusal}")
+    with torch.random.fork_rng(devices=[]), _NoGlobalHooks(), torch.enable_grad():
+        twin = _prepare(model)
+        _calibrate(twin, channels, sizes, phases, budget)
+        refusal = budget.refusal(sizes, channels)
+        if refusal:  # what the small sizes cost says the first one is too large
+            raise ValueError(f"gradient_rf: {refusal}")
+        return _search(twin, channels, sizes, phases, budget)
+
+
+def _as_model(model: object, input_size, channels) -> tuple[nn.Module, int, int]:
+    """The model to measure, its number of spatial axes and its input channels."""
     if isinstance(model, Layer):
         model = [model]
     if isinstance(model, list | tuple):
         if not model or not all(isinstance(x, Layer) for x in model):
             raise TypeError("model must be a torch.nn.Module or a non-empty list of Layer")
         ndim = max(layer.ndim for layer in model)
-        if isinstance(input_size, tuple | list) and ndim == 1:
+        if isinstance(input_size, tuple | list) and ndim == 1 and len(input_size) > 1:
             ndim = len(input_size)
         model = LayerNet(list(model), ndim)
     if not isinstance(model, nn.Module):
         raise TypeError(
             f"model must be a torch.nn.Module or a list of Layer, got {type(model).__name__}"
         )
-    phases = as_int("phases", phases, minimum=1)
-    max_pixels = as_int("max_pixels", max_pixels, minimum=1)
-    conv = _first_conv(model)
-    ndim = len(conv.kernel_size)
-    sizes = list(_sizes(input_size, ndim))
-    channels = conv.in_channels if channels is None else as_int("channels", channels, minimum=1)
-    twin = _prepare(model)
-    first_sizes = tuple(sizes)
-    previous = None
+    tensors = list(model.parameters()) + list(model.buffers())
+    if any(t.is_meta for t in tensors):
+        raise ValueError(
+            f"{type(model).__name__} is on the meta device: it has no weights to run, so "
+            "gradient_rf cannot back-propagate through it (receptive_field works on it)"
+        )
+    ndim, channels = _first_layer(model, channels)
+    return model, ndim, channels
+
+
+def _search(twin, channels: int, sizes: list[int], phases: int, budget: _Budget):
+    """Grow the input until every axis is unclipped (and confirmed) or seen alike by every unit."""
+    ndim = len(sizes)
+    previous = None  # the last measurement
     settled = None  # the last unclipped measurement, confirmed by the next size
+    mixed: set[int] = set()  # axes along which every unit sees the same pixels, confirmed
+    seen_alike: dict[int, dict] = {}
+    first_sizes = tuple(sizes)
     failures = 0
     while True:
+        started = time.perf_counter()
         try:
             m = _measure(twin, channels, sizes, phases)
-        except RuntimeError as error:  # too small for some layer: grow (a few times)
+        except ValueError:
+            raise  # rflesson's own (the central units do not depend on the input)
+        except Exception as error:  # the model's failure: a too-small input, or something else
+            if not _too_small(error):
+                if previous is not None and all(previous["alike"]):  # at the sizes it takes
+                    stopped = f"the model does not run at {tuple(sizes)} ({type(error).__name__})"
+                    return _alike(seen_alike, stopped, previous)
+                raise _failure(error, sizes, channels) from error
             failures += 1
             if failures > MAX_FAILURES:
-                raise
-            sizes = _grow(sizes, [True] * ndim, error, max_pixels)
+                raise ValueError(
+                    f"gradient_rf: the model rejects every input up to {tuple(sizes)} as too "
+                    f"small ({error})"
+                ) from error
+            sizes = _next(budget, [2 * n for n in sizes], channels, "grow past a too-small input")
             continue
-        # Grow while the region touches a border, a neighbour is missing, or the
-        # output is so short that the central unit lies near its end (where a
-        # strided layer's dropped border units cut regions short).
-        clipped = [
-            b[0] == 0 or b[1] == n - 1 or j is None or j <= 0 or units < 2 * phases + 6
-            for b, n, j, units in zip(m["box"], sizes, m["jump"], m["n_out"], strict=True)
+        budget.record(math.prod(sizes), m["peak"], time.perf_counter() - started)
+        m["sizes"] = tuple(sizes)
+        m["alike"] = [
+            m["corner"] is not None and m["corner"][a] == m["box"][a] for a in range(ndim)
         ]
-        if not any(clipped):
+        for a in range(ndim):  # mixed axes are shown at the first size where they looked so
+            if m["alike"][a] and a not in seen_alike:
+                seen_alike[a] = m
+        if previous is not None:
+            mixed |= _confirmed(previous, m)
+        if len(mixed) == ndim:
+            return _alike(seen_alike, "", previous, m)
+        open_axes = [a for a in range(ndim) if a not in mixed]
+        clipped = {a: m["alike"][a] or _clipped(m, a, sizes[a], phases) for a in open_axes}
+        if not any(clipped.values()):
             # A region can also be cut short inside the input, where a strided
             # layer's last window drops the border units: accept a measurement
             # only when a larger input gives the same field.
-            result = _result(m, ndim, tuple(sizes))
+            result = _result(m, ndim, mixed, seen_alike)
             if settled is not None and _same_field(settled, result):
                 return settled
             settled = result
-            bigger = [n + n // 2 for n in sizes]  # 1.5x: cheaper than doubling, still moves
-            if math.prod(bigger) > max_pixels:
+            bigger = [n + n // 2 if a in open_axes else n for a, n in enumerate(sizes)]
+            if budget.refusal(bigger, channels):
                 return settled
-            sizes = bigger
+            previous, sizes = m, bigger
             continue
         settled = None
-        whole = all(b == (0, n - 1) for b, n in zip(m["box"], sizes, strict=True))
-        # whole input, and the output did not grow when the input doubled from
-        # at least WHOLE_FROM pixels (a finite network's output would have, unless
-        # its jump exceeds WHOLE_FROM): global or adaptive pooling, or flatten
-        if whole and previous == m["n_out"] and min(sizes) >= 2 * WHOLE_FROM:
-            return _whole(channels, first_sizes, twin, ndim)
-        previous = m["n_out"] if whole else None
-        if whole and math.prod(2 * n if c else n for n, c in zip(sizes, clipped, strict=True)) > (
-            max_pixels
-        ):  # still the whole input at the largest size tried (squeeze-excite, attention)
-            return _whole(channels, first_sizes, twin, ndim)
-        sizes = _grow(sizes, clipped, None, max_pixels)
+        m["prefix"] = _prefix(previous, m, mixed)
+        previous = m
+        grown = [2 * n if clipped.get(a) else n for a, n in enumerate(sizes)]
+        refusal = budget.refusal(grown, channels)
+        if refusal and all(m["alike"][a] for a in open_axes):  # alike so far, cannot grow more
+            if all(m["alike"]):
+                return _alike(seen_alike, refusal, m)
+            return _result(m, ndim, set(open_axes), seen_alike)
+        sizes = _next(
+            budget, grown, channels, "see the central unit's whole region", m, first_sizes
+        )
+
+
+def _confirmed(previous: dict, m: dict) -> set[int]:
+    """Axes every unit saw alike at two sizes: the output did not grow, or the size is large."""
+    found = set()
+    for a in range(len(m["sizes"])):
+        if not (previous["alike"][a] and m["alike"][a] and m["sizes"][a] > previous["sizes"][a]):
+            continue
+        pooled = previous["n_out"][a] == m["n_out"][a] and m["sizes"][a] >= WHOLE_FROM
+        if pooled or m["sizes"][a] >= 2 * WHOLE_FROM:
+            found.add(a)
+    return found
+
+
+def _clipped(m: dict, a: int, n: int, phases: int) -> bool:
+    lo, hi = m["box"][a]
+    j = m["jump"][a]
+    return lo == 0 or hi == n - 1 or j is None or j <= 0 or m["n_out"][a] < 2 * phases + 6
+
+
+def _next(budget: _Budget, grown, channels, why: str, m=None, first=None) -> list[int]:
+    refusal = budget.refusal(grown, channels)
+    if refusal:
+        seen = ""
+        if m is not None:
+            seen = f"; at {m['sizes']} the central unit's region was {[tuple(b) for b in m['box']]}"
+            for a in m.get("prefix", ()):
+                seen += (
+                    f"; along axis {a} its region starts at a border and grows with the input at "
+                    f"every size tried ({first[a]} to {m['sizes'][a]}): a recurrent layer or a "
+                    "cumulative operation has no fixed receptive field (or the field is wider "
+                    "than the largest size tried)"
+                )
+        raise ValueError(f"gradient_rf: cannot {why}: {refusal}{seen}")
+    return grown
+
+
+def _prefix(old: dict | None, m: dict, mixed: set[int]) -> set[int]:
+    """Axes along which the region runs from a border and grew with the input at every size."""
+    found = set()
+    for a, (lo, hi) in enumerate(m["box"]):
+        n = m["sizes"][a]
+        at_border = (lo == 0) != (hi == n - 1)  # one border, not both
+        if a in mixed or m["alike"][a] or not at_border:
+            continue
+        if (
+            old is None
+            or a in old.get("prefix", ())
+            and (hi - lo) > (old["box"][a][1] - old["box"][a][0])
+        ):
+            found.add(a)
+    return found
+
+
+def _too_small(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and any(t in text for t in _TOO_SMALL)
+
+
+def _failure(error: BaseException, sizes, channels: int) -> ValueError:
+    """A failure of the model that growing the input will not cure, named."""
+    text = str(error)
+    shown = tuple(sizes)
+    if isinstance(error, MemoryError) or any(t in text.lower() for t in _OUT_OF_MEMORY):
+        return ValueError(
+            f"gradient_rf ran out of memory at input size {shown} ({text[:200]}); lower "
+            "max_bytes so that the search stops before, or start from a smaller input_size"
+        )
+    if "channels" in text and "expected input" in text:
+        return ValueError(
+            f"channels={channels} does not fit the model: {text} (pass channels= with the "
+            "number of input channels its first layer takes)"
+        )
+    return ValueError(
+        f"gradient_rf: the model fails at input size {shown}: {type(error).__name__}: {text}"
+    )
 
 
 def _same_field(a: ReceptiveField, b: ReceptiveField) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in ("size", "jump", "start", "center"))
-
-
-def _grow(sizes: list[int], which: list[bool], error, max_pixels: int) -> list[int]:
-    grown = [2 * n if w else n for n, w in zip(sizes, which, strict=True)]
-    if math.prod(grown) > max_pixels:
-        reason = f" (the model fails: {error})" if error else ""
-        raise ValueError(
-            f"gradient_rf: no unclipped measurement up to input size {tuple(sizes)}{reason}; "
-            f"growing further would exceed max_pixels={max_pixels}"
-        )
-    return grown
 
 
 def _num(x):
@@ -389,9 +788,17 @@ def _num(x):
     return int(x) if x.denominator == 1 else x
 
 
-def _result(m: dict, ndim: int, sizes: tuple[int, ...]) -> ReceptiveField:
+def _result(m: dict, ndim: int, mixed=(), seen=None) -> ReceptiveField:
+    """The field measured at ``m``; axes in ``mixed`` as every unit first saw them alike."""
     size, jump, start, center = [], [], [], []
     for a in range(ndim):
+        if a in mixed:
+            lo, hi = seen[a]["box"][a]
+            size.append(hi - lo + 1)
+            jump.append(seen[a]["sizes"][a])
+            start.append(lo)
+            center.append((lo + hi) / 2)
+            continue
         lo, hi = m["box"][a]
         j = m["jump"][a]
         offset = j * m["center"][a]
@@ -399,18 +806,41 @@ def _result(m: dict, ndim: int, sizes: tuple[int, ...]) -> ReceptiveField:
         jump.append(_num(j))
         start.append(_num(lo - offset))
         center.append(float((lo + hi) / 2 - offset))
-    n_out = tuple(m["n_out"])
+    sizes = m["sizes"]
     note = f"measured at input size {sizes[0] if ndim == 1 else sizes}"
-    if ndim == 1:
-        return ReceptiveField(size[0], jump[0], start[0], center[0], n_out[0], False, note)
-    return ReceptiveField(tuple(size), tuple(jump), tuple(start), tuple(center), n_out, False, note)
+    if mixed:
+        shown = [seen[a]["sizes"][a] for a in sorted(mixed)]
+        note += (
+            f"; every unit sees the same pixels along axes {sorted(mixed)} (shown at input "
+            f"length {', '.join(map(str, shown))})"
+        )
+    return _field(size, jump, start, center, tuple(m["n_out"]), False, note)
 
 
-def _whole(channels: int, sizes: tuple[int, ...], twin: nn.Module, ndim: int) -> ReceptiveField:
-    _, y = _forward(twin, channels, list(sizes))
-    n_out = tuple(y.shape[2:])
-    note = "every output unit sees the whole input (global pooling or flatten)"
-    centers = tuple((n - 1) / 2 for n in sizes)
-    if ndim == 1:
-        return ReceptiveField(sizes[0], sizes[0], 0, centers[0], n_out[0], True, note)
-    return ReceptiveField(sizes, sizes, (0,) * ndim, centers, n_out, True, note)
+def _field(size, jump, start, center, n_out, whole: bool, note: str) -> ReceptiveField:
+    if len(size) == 1:
+        return ReceptiveField(size[0], jump[0], start[0], center[0], n_out[0], whole, note)
+    return ReceptiveField(tuple(size), tuple(jump), tuple(start), tuple(center), n_out, whole, note)
+
+
+def _alike(seen_alike: dict[int, dict], stopped: str, *seen: dict) -> ReceptiveField:
+    """Every unit sees the same pixels along every axis (shown where first seen so)."""
+    ndim = len(seen_alike)
+    boxes = [seen_alike[a]["box"][a] for a in range(ndim)]
+    lengths = [seen_alike[a]["sizes"][a] for a in range(ndim)]
+    whole = all(b == (0, n - 1) for b, n in zip(boxes, lengths, strict=True))
+    sizes = [m["sizes"] for m in seen if m is not None]
+    shown = " and ".join(str(s[0] if ndim == 1 else s) for s in dict.fromkeys(sizes))
+    what = "the whole input" if whole else "the same pixels"
+    note = (
+        f"every output unit sees {what}: the central unit and the first that reads anything read "
+        f"the same pixels at input size {shown} (global pooling, attention, "
+        f"squeeze-and-excitation); boxes shown at input length {', '.join(map(str, lengths))}"
+    )
+    if stopped:
+        note += f"; not tried larger: {stopped}"
+    size = [b[1] - b[0] + 1 for b in boxes]
+    start = [b[0] for b in boxes]
+    center = [(b[0] + b[1]) / 2 for b in boxes]
+    first = seen_alike[0]
+    return _field(size, lengths, start, center, tuple(first["n_out"]), whole, note)

@@ -2,17 +2,22 @@
 
 ``Layer`` is what a learner writes: ``Layer(3, stride=2, padding=1)``.  It
 turns into one *axis operation* per spatial axis.  An axis operation knows
-three things about its layer along one axis:
+four things about its layer along one axis:
 
 * ``out_length(n)``: how many output units an input of length ``n`` gives;
-* ``taps(u)``: which input indices output unit ``u`` reads (unclipped:
+* ``taps(u, n)``: which input indices output unit ``u`` reads (unclipped:
   negative indices lie in the padding); the coverage tools count these;
-* ``axis_map(n)``: the same as an exact periodic ``AxisMap``, to compose.
+* ``axis_map(n)``: the same as an exact periodic ``AxisMap``, to compose;
+* ``reach(units, n)``: the *real* input pixels (an interval set, see
+  ``rflesson.axismap``) that a set of output units reads, with the padding's
+  copies (reflect, replicate, circular) folded back onto the pixels they copy.
 
-There are four kinds: ``Window`` (convolution and pooling, also padding and
+There are six kinds: ``Window`` (convolution and pooling, also padding and
 cropping), ``Transposed`` (transposed convolution), ``Resample``
-(upsampling by ``F.interpolate``) and ``Collapse`` (adaptive and global
-pooling, flatten: each output unit reads a whole bin of the input).
+(upsampling by ``F.interpolate``), ``Collapse`` (adaptive and global
+pooling: each output unit reads a whole bin of the input), ``Block``
+(windowed attention: a unit reads every position of its window) and ``Mix``
+(attention, softmax over an axis: every unit reads the whole axis).
 """
 
 from __future__ import annotations
@@ -23,16 +28,29 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ._validate import as_int
-from .axismap import AxisMap
+from .axismap import AxisMap, Intervals, clip, merge
+
+MAX_DENOMINATOR = 1000  # a float scale factor is read as p/q with q <= this when it is one
+MAX_ENUMERATE = 1 << 20  # documented limit: units listed one by one when no closed form exists
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 # -- axis operations ----------------------------------------------------------
 
 
 def _too_small(what: str, n: int, minimum: int) -> ValueError:
-    return ValueError(
-        f"input_size is too small: {what} gets an input of length {n} along an axis, "
-        f"and needs at least {minimum}"
-    )
+    return ValueError(f"{what} gets {n} pixels along an axis and needs at least {minimum}")
+
+
+def _enumerate(op, units: Intervals, n: int) -> Intervals:
+    """Reach by listing every unit's taps: the fallback without a closed form."""
+    total = sum(b - a + 1 for a, b in units)
+    if total > MAX_ENUMERATE:
+        raise ValueError(
+            f"following {total} units one by one is beyond rflesson's limit of "
+            f"{MAX_ENUMERATE} (rflesson.layers.MAX_ENUMERATE); use a smaller input_size"
+        )
+    taps = [t for a, b in units for u in range(a, b + 1) for t in op.taps(u, n)]
+    return clip(merge((t, t) for t in taps), n)
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,10 @@ class Window:
 
     Unit ``u`` reads ``u*stride - pad_before + dilation*t`` for ``t`` in
     ``0..kernel-1``.  Negative pads (``F.pad`` with negative widths) crop.
+    ``mode`` says what the padding holds: ``'zeros'`` (or a constant: nothing
+    of the input), or a copy of input pixels: ``'reflect'`` (position ``-j``
+    reads pixel ``j``), ``'replicate'`` (the border pixel) or ``'circular'``
+    (the far edge: a border unit then reads pixels at both ends).
     """
 
     kernel: int = 1
@@ -49,6 +71,7 @@ class Window:
     pad_before: int = 0
     pad_after: int = 0
     ceil_mode: bool = False
+    mode: str = "zeros"
 
     @property
     def span(self) -> int:
@@ -80,6 +103,70 @@ class Window:
         """Smallest input length that gives at least ``units`` outputs."""
         need = (units - 1) * self.stride + self.span - self.pad_before - self.pad_after
         return max(1, need)
+
+    def reach(self, units: Intervals, n: int) -> Intervals:
+        """The real input pixels that ``units`` read (padding copies folded back)."""
+        padded = merge(piece for a, b in units for piece in self._padded_run(a, b))
+        return self.fold(padded, n)
+
+    def _padded_run(self, a: int, b: int) -> list[tuple[int, int]]:
+        """Positions (padding included) read by units ``a..b``."""
+        k, s, d, p = self.kernel, self.stride, self.dilation, self.pad_before
+        if s == 1:
+            if d == 1 or b - a + 1 >= d:  # the shifted copies of the run overlap
+                return [(a - p, b - p + d * (k - 1))]
+            return [(a - p + d * t, b - p + d * t) for t in range(k)]
+        if d == 1 and s <= k:  # neighbouring windows touch
+            return [(a * s - p, b * s - p + k - 1)]
+        offsets = sorted({d * t - p for t in range(k)})
+        units, edge = b - a + 1, -(-self.span // s) + 1
+        if units <= 2 * edge + 2 or units * k <= 4096:
+            return [(u * s + c, u * s + c) for u in range(a, b + 1) for c in offsets]
+        if {c % s for c in offsets} == set(range(s)):  # dense except near both ends
+            ends = [*range(a, a + edge), *range(b - edge + 1, b + 1)]
+            pieces = [(u * s + c, u * s + c) for u in ends for c in offsets]
+            pieces.append(((a + edge) * s + offsets[0], (b - edge) * s + offsets[-1]))
+            return pieces
+        if units * k > MAX_ENUMERATE:
+            raise ValueError(
+                f"a window of stride {s} and span {self.span} leaves holes over {units} units, "
+                f"beyond rflesson's limit of {MAX_ENUMERATE} (rflesson.layers.MAX_ENUMERATE); "
+                "use a smaller input_size"
+            )
+        return [(u * s + c, u * s + c) for u in range(a, b + 1) for c in offsets]
+
+    def source(self, i: int, n: int) -> int | None:
+        """The input pixel that padded position ``i`` holds (``None``: zero padding)."""
+        if 0 <= i < n:
+            return i
+        if self.mode == "reflect":
+            return -i if i < 0 else 2 * (n - 1) - i
+        if self.mode == "replicate":
+            return 0 if i < 0 else n - 1
+        if self.mode == "circular":
+            return i % n
+        return None
+
+    def fold(self, positions: Intervals, n: int) -> Intervals:
+        """Real pixels behind padded ``positions``, as an interval set."""
+        inside = clip(positions, n)
+        if self.mode == "zeros":
+            return inside
+        pieces = list(inside)
+        for lo, hi in positions:
+            if lo < 0:  # the part in the left padding
+                top = min(hi, -1)
+                pieces.append(self._fold_piece(lo, top, n))
+            if hi > n - 1:  # the part in the right padding
+                bottom = max(lo, n)
+                pieces.append(self._fold_piece(bottom, hi, n))
+        return clip(merge(pieces), n)
+
+    def _fold_piece(self, lo: int, hi: int, n: int) -> tuple[int, int]:
+        a, b = self.source(lo, n), self.source(hi, n)
+        if self.mode == "circular" and hi - lo + 1 >= n:
+            return (0, n - 1)
+        return (min(a, b), max(a, b))
 
 
 @dataclass(frozen=True)
@@ -121,50 +208,92 @@ class Transposed:
             raise _too_small("a transposed convolution", n, 1)
         return out
 
+    def reach(self, units: Intervals, n: int) -> Intervals:
+        """Inputs read by ``units``: per kernel tap, the inputs whose output lands in a run."""
+        pieces = []
+        for a, b in units:
+            for t in range(self.kernel):
+                shift = self.padding - self.dilation * t
+                pieces.append((-(-(a + shift) // self.stride), (b + shift) // self.stride))
+        return clip(merge(pieces), n)
+
 
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "bicubic")
 
 
+def _small_fraction(x: float) -> Fraction | None:
+    """``x`` as ``p/q`` with ``q <= MAX_DENOMINATOR`` if that is the float ``x`` (e.g. 1/3)."""
+    guess = Fraction(x).limit_denominator(MAX_DENOMINATOR)
+    return guess if float(guess) == x else None
+
+
 @dataclass(frozen=True)
 class Resample:
-    """Upsampling (``F.interpolate``, ``nn.Upsample``) by a rational factor.
+    """Upsampling (``F.interpolate``, ``nn.Upsample``), as PyTorch computes it.
 
-    ``scale`` is output length over input length; ``size`` a fixed output
-    length (then the factor depends on the input length).  Linear modes read
-    two neighbours and ``bicubic`` four, except where a neighbour's weight is
-    exactly zero.  With ``align_corners=True`` (linear and cubic modes) the
-    first and last pixels of input and output coincide: output ``u`` samples
-    input ``u (n_in - 1) / (n_out - 1)``, so the input length must be known.
+    ``scale`` is the ``scale_factor`` given (a float, or an exact
+    ``Fraction``); ``size`` a fixed output length.  The output length and
+    each unit's source position follow PyTorch's formulas in double
+    precision: ``floor(n * scale)`` outputs, and output ``u`` samples input
+    ``u / scale`` (nearest) or ``(u + 1/2) / scale - 1/2`` (linear, cubic).
+    Linear modes read two neighbours and ``bicubic`` four, except where a
+    neighbour's weight is exactly zero.  With ``align_corners=True`` the
+    first and last pixels of input and output coincide, so the input length
+    must be known.  A factor that is a fraction ``p/q`` with ``q <= 1000``
+    repeats every ``p`` units; any other (``1.0005``) needs the input length
+    and is followed unit by unit (up to ``MAX_PERIOD`` outputs).
     """
 
     mode: str = "nearest"
-    scale: Fraction | None = None
+    scale: Fraction | float | None = None
     size: int | None = None
     align_corners: bool = False
 
-    def factor(self, n: int | None) -> Fraction:
-        if self.scale is not None and not self.align_corners:
+    def _exact(self) -> Fraction | None:
+        if self.scale is None or self.align_corners:
+            return None
+        if isinstance(self.scale, Fraction):
             return self.scale
+        return _small_fraction(float(self.scale))
+
+    def factor(self, n: int | None) -> Fraction:
+        """Output units per input pixel, exactly (it sets the map's period)."""
+        exact = self._exact()
+        if exact is not None:
+            return exact
         if n is None:
-            what = "align_corners=True" if self.align_corners else f"a fixed size={self.size}"
+            if self.align_corners:
+                what = "align_corners=True"
+            elif self.size is not None:
+                what = f"a fixed size={self.size}"
+            else:
+                what = f"scale_factor={self.scale!r} (not a fraction p/q with q <= 1000)"
             raise ValueError(f"upsampling with {what} needs input_size to know its factor")
+        m = self.out_length(n)
         if self.align_corners:
-            m = self.out_length(n)
             if n < 2 or m < 2:
                 raise ValueError("align_corners=True needs input and output lengths of at least 2")
-            return Fraction(m - 1, n - 1)
-        return Fraction(self.size, n)
+            return Fraction(m - 1, n - 1)  # the first and last pixels coincide
+        return Fraction(m, n)  # one period covers every output unit
+
+    def _inverse(self, n: int | None) -> float:
+        """PyTorch's ``scale`` in its source-index formulas: input pixels per output unit."""
+        if self.align_corners:
+            m = self.out_length(n)
+            return (n - 1) / (m - 1) if m > 1 else 0.0
+        if self.scale is not None:
+            return 1.0 / float(self.scale)
+        return n / self.size if n is not None else float(1 / self.factor(n))
 
     def taps(self, u: int, n: int | None = None) -> tuple[int, ...]:
-        inv = 1 / self.factor(n)  # input pixels per output pixel
+        inv = self._inverse(n)
         if self.mode == "nearest":
             return (math.floor(u * inv),)
         if self.mode == "nearest-exact":
-            return (math.floor((u + Fraction(1, 2)) * inv),)
-        if self.align_corners:
-            src = u * inv
-        else:
-            src = (u + Fraction(1, 2)) * inv - Fraction(1, 2)
+            return (math.floor((u + 0.5) * inv),)
+        # PyTorch clamps a source index below 0 (and reads past-the-end neighbours as the
+        # border pixel); a border unit then reads the pixels these taps clip to.
+        src = inv * u if self.align_corners else inv * (u + 0.5) - 0.5
         base = math.floor(src)
         if src == base:
             return (base,)
@@ -179,16 +308,24 @@ class Resample:
     def out_length(self, n: int) -> int:
         if self.size is not None:
             return self.size
-        return math.floor(n * self.scale)
+        if isinstance(self.scale, Fraction):
+            return math.floor(n * self.scale)
+        return math.floor(n * float(self.scale))  # PyTorch multiplies in double precision
+
+    def reach(self, units: Intervals, n: int) -> Intervals:
+        if self.factor(n) >= 1:  # each unit reads at most one input further than the last
+            return clip(merge((self.taps(a, n)[0], self.taps(b, n)[-1]) for a, b in units), n)
+        return _enumerate(self, units, n)
 
 
 @dataclass(frozen=True)
 class Collapse:
-    """Adaptive pooling to ``out`` bins; ``out=1`` is global pooling (or flatten).
+    """Adaptive pooling to ``out`` bins; ``out=1`` is global pooling.
 
     Bin ``u`` of an input of length ``n`` covers ``floor(u n / out)`` to
     ``ceil((u+1) n / out) - 1`` (PyTorch's adaptive pooling), so the input
-    length must be known.
+    length must be known.  Bins are computed from this closed form, never
+    listed: a bin of 10**8 pixels costs no more than one of 3.
     """
 
     out: int = 1
@@ -196,25 +333,91 @@ class Collapse:
     def _need(self, n: int | None) -> int:
         if n is None:
             raise ValueError(
-                "adaptive or global pooling (or flatten) needs input_size: its windows depend "
+                "adaptive or global pooling needs input_size: its windows depend "
                 "on the input length; pass input_size"
             )
         return n
 
-    def taps(self, u: int, n: int | None = None) -> tuple[int, ...]:
-        n = self._need(n)
-        return tuple(range((u * n) // self.out, -(-((u + 1) * n) // self.out)))
+    def bin(self, u: int, n: int) -> tuple[int, int]:
+        """First and last input pixel of bin ``u``."""
+        return (u * n) // self.out, -(-((u + 1) * n) // self.out) - 1
+
+    def taps(self, u: int, n: int | None = None) -> range:
+        first, last = self.bin(u, self._need(n))
+        return range(first, last + 1)
 
     def axis_map(self, n: int | None = None) -> AxisMap:
         n = self._need(n)
         g = math.gcd(n, self.out)
-        return AxisMap.from_taps(lambda u: self.taps(u, n), self.out // g, n // g)
+        period = self.out // g
+        bins = [self.bin(r, n) for r in range(period)]
+        return AxisMap(period, n // g, tuple(b[0] for b in bins), tuple(b[1] for b in bins))
 
     def out_length(self, n: int) -> int:
         return self.out
 
+    def reach(self, units: Intervals, n: int) -> Intervals:
+        return clip(merge((self.bin(a, n)[0], self.bin(b, n)[1]) for a, b in units), n)
 
-AxisOp = Window | Transposed | Resample | Collapse
+
+@dataclass(frozen=True)
+class Block:
+    """Every unit reads every position of its block: windowed attention (Swin).
+
+    Positions that differ only in one digit of a reshaped axis form a block:
+    with ``stride`` 1 the windows ``[size*w, size*w + size - 1]``; with a
+    larger stride every ``stride``-th position of a longer block.
+    """
+
+    size: int
+    stride: int = 1
+
+    def taps(self, u: int, n: int | None = None) -> range:
+        whole = self.size * self.stride
+        base = (u // whole) * whole + u % self.stride
+        return range(base, base + whole, self.stride)
+
+    def axis_map(self, n: int | None = None) -> AxisMap:
+        whole = self.size * self.stride
+        return AxisMap.from_taps(self.taps, whole, whole)
+
+    def out_length(self, n: int) -> int:
+        return n
+
+    def reach(self, units: Intervals, n: int) -> Intervals:
+        if self.stride == 1:
+            return clip(
+                merge(
+                    ((a // self.size) * self.size, (b // self.size + 1) * self.size - 1)
+                    for a, b in units
+                ),
+                n,
+            )
+        return _enumerate(self, units, n)
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Every unit reads the whole axis: attention, softmax or a norm over the axis."""
+
+    def taps(self, u: int, n: int | None = None) -> range:
+        if n is None:
+            raise ValueError("an operation that mixes a whole axis needs input_size")
+        return range(n)
+
+    def axis_map(self, n: int | None = None) -> AxisMap:
+        if n is None:
+            raise ValueError("an operation that mixes a whole axis needs input_size")
+        return AxisMap(1, 0, (0,), (n - 1,))
+
+    def out_length(self, n: int) -> int:
+        return n
+
+    def reach(self, units: Intervals, n: int) -> Intervals:
+        return ((0, n - 1),) if units else ()
+
+
+AxisOp = Window | Transposed | Resample | Collapse | Block | Mix
 
 # -- the Layer spec -----------------------------------------------------------
 

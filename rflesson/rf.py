@@ -17,24 +17,46 @@ Convolutional Neural Networks", Distill; Dang Ha The Hien 2017):
   largest phase).
 * ``n_out``: the output length, when ``input_size`` is given.
 
+Along an axis that some operation *mixes* (global pooling, attention,
+squeeze-and-excitation, a softmax over the axis), every unit sees the same
+input pixels: then ``size``, ``start`` and ``center`` describe that box
+(cut to the input: it needs ``input_size``), ``jump`` is still the distance
+between neighbouring units, and ``note`` names the operation responsible.
+``whole_input`` is ``True`` when that box is the whole input on every axis.
+
 With one spatial axis each field is a number; with two or more a per-axis
 tuple ``(h, w[, ...])``.  A network is a list of ``Layer`` (or of torch
 modules) or a ``torch.nn.Module``.
+
+Limits (documented, refused at once with an error that names them):
+``MAX_LAYERS`` layers in a list, ``MAX_INPUT_LENGTH`` pixels per axis,
+``rflesson.axismap.MAX_PERIOD`` units per period, ``MAX_INTERVALS`` pieces
+in a region and ``rflesson.layers.MAX_ENUMERATE`` units followed one by one.
+Within them every call takes well under a second and little memory.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 from ._validate import as_int
-from .axismap import AxisMap, union
-from .graph import Node, ancestors, chain, select
-from .layers import Layer, Window
+from .axismap import AxisMap, Intervals, clip, merge, union
+from .graph import Node, chain, select
+from .layers import Block, Collapse, Layer, Mix, Window
 
 Number = int | Fraction | float
+
+_REDUCTIONS = {"mean", "sum", "amax", "amin", "max", "min", "logsumexp", "norm", "std", "var"}
+_CONTRACTIONS = {
+    "matmul", "mm", "bmm", "einsum", "linear", "baddbmm", "addmm",
+    "multi_head_attention_forward", "scaled_dot_product_attention",
+}  # fmt: skip
+MAX_LAYERS = 100_000  # documented limit: layers in a list of Layer
+MAX_INPUT_LENGTH = 1 << 62  # documented limit: input pixels per axis
+IDENTITY = Window()
 
 # -- results -------------------------------------------------------------------
 
@@ -53,9 +75,9 @@ def _fmt(value: object) -> str:
 class ReceptiveField:
     """The receptive field of a network's output (one number per field, or per-axis tuples).
 
-    ``whole_input`` is ``True`` when global pooling or flatten-then-linear
-    lets every output unit see the whole input; then ``size`` is the input
-    size and ``note`` says so.
+    ``whole_input`` is ``True`` when every output unit sees the whole input
+    (global pooling, attention, squeeze-and-excitation); ``note`` then says
+    which operation made it so.
     """
 
     size: int | tuple[int, ...]
@@ -78,7 +100,7 @@ _FIELDS = ("size", "jump", "start", "center", "n_out")
 
 @dataclass(frozen=True, repr=False)
 class RFRow(ReceptiveField):
-    """One row of ``rf_table``: the receptive field after the operation ``name``."""
+    """One row of ``rf_table``: the receptive field after the operation (or module) ``name``."""
 
     name: str = ""
     op: str = ""
@@ -97,6 +119,8 @@ class RFTable(Sequence):
         self._columns = ["name", "op", "size", "jump", "start", "center"]
         if has_sizes:
             self._columns.append("n_out")
+        if any(r.note for r in rows):
+            self._columns.append("note")
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -113,17 +137,21 @@ class RFTable(Sequence):
         return iter(self.rows)
 
     def _cells(self) -> list[list[str]]:
-        return [[_fmt(getattr(r, c)) for c in self._columns] for r in self.rows]
+        return [
+            [_short_note(r) if c == "note" else _fmt(getattr(r, c)) for c in self._columns]
+            for r in self.rows
+        ]
 
     def __str__(self) -> str:
         cells = [self._columns, *self._cells()]
         widths = [max(len(row[i]) for row in cells) for i in range(len(self._columns))]
         lines = []
         for k, row in enumerate(cells):
-            left = row[:2]
-            right = row[2:]
-            text = "  ".join(c.ljust(w) for c, w in zip(left, widths[:2], strict=True))
-            text += "  " + "  ".join(c.rjust(w) for c, w in zip(right, widths[2:], strict=True))
+            text = "  ".join(c.ljust(w) for c, w in zip(row[:2], widths[:2], strict=True))
+            for i, c in enumerate(row[2:], start=2):
+                text += "  " + (
+                    c.ljust(widths[i]) if self._columns[i] == "note" else c.rjust(widths[i])
+                )
             lines.append(text.rstrip())
             if k == 0:
                 lines.append("-" * len(lines[0]))
@@ -140,6 +168,10 @@ class RFTable(Sequence):
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _short_note(row: RFRow) -> str:
+    return row.note.split(":")[0] if row.note else ""
+
+
 @dataclass(frozen=True)
 class Region:
     """The input box one output unit sees, as inclusive ``(first, last)`` index pairs.
@@ -148,13 +180,29 @@ class Region:
     past the input's end); ``clipped`` keeps only real input pixels that
     influence the unit (``None`` without ``input_size``).  With one spatial
     axis each is a pair; with more, a tuple of pairs, one per axis.
+
+    ``parts`` gives, per axis, the exact runs of pixels the unit depends on
+    (``clipped`` is their bounding box).  Usually one run; circular padding
+    makes a border unit read both ends of the input, and then ``note`` says
+    that the region is not one box.
     """
 
     unclipped: tuple
     clipped: tuple | None
+    parts: tuple | None = None
+    note: str = ""
 
 
 # -- turning a network into a graph ------------------------------------------
+
+
+@dataclass
+class _Graph:
+    nodes: list[Node]
+    ndim: int
+    sizes: tuple[int, ...] | None
+    modules: dict[str, str]
+    types: dict[str, str]
 
 
 def _layer_ndim(layers: list[Layer]) -> int:
@@ -163,17 +211,33 @@ def _layer_ndim(layers: list[Layer]) -> int:
 
 def _as_graph(net: object, input_size: object, output: str | None = None):
     """Return ``(nodes, ndim, sizes)`` for a layer list or a module."""
+    graph = _graph(net, input_size, output)
+    return graph.nodes, graph.ndim, graph.sizes
+
+
+def _graph(net: object, input_size: object, output: str | None = None) -> _Graph:
+    if output is not None and not isinstance(output, str):
+        raise TypeError(
+            f"output must be an operation name or a module path (a string), got {output!r} "
+            f"({type(output).__name__})"
+        )
     if isinstance(net, Layer):
         net = [net]
     if isinstance(net, list | tuple):
         if len(net) == 0:
             raise ValueError("net is empty: give at least one Layer (or a torch module)")
         if all(isinstance(x, Layer) for x in net):
+            if len(net) > MAX_LAYERS:
+                raise ValueError(
+                    f"net has {len(net)} layers, beyond rflesson's limit of {MAX_LAYERS} "
+                    "(rflesson.rf.MAX_LAYERS)"
+                )
             ndim = _layer_ndim(list(net))
-            if ndim == 1 and isinstance(input_size, tuple | list):
+            if ndim == 1 and isinstance(input_size, tuple | list) and len(input_size) > 1:
                 ndim = len(input_size)  # int-only layers work on any number of axes
             nodes = chain(list(net), ndim)
-            return _select(nodes, output), ndim, _sizes(input_size, ndim)
+            sizes = _sizes(input_size, ndim)
+            return _Graph(_select(nodes, output), ndim, sizes, {}, {})
         if all(_is_module(x) for x in net):
             import torch.nn as nn
 
@@ -185,10 +249,13 @@ def _as_graph(net: object, input_size: object, output: str | None = None):
                 f"the list holds {bad!r} ({type(bad).__name__})"
             )
     if _is_module(net):
-        from .trace import trace_windows
+        from .trace import InputTooSmall, trace_model
 
-        nodes, ndim = trace_windows(net, output, input_size)
-        return nodes, ndim, _sizes(input_size, ndim)
+        try:
+            traced = trace_model(net, input_size, output)
+        except InputTooSmall as error:
+            raise _too_small_from_trace(error) from None
+        return _Graph(traced.nodes, traced.ndim, traced.sizes, traced.modules, traced.types)
     raise TypeError(
         "net must be a list of rflesson.Layer, a Layer, or a torch.nn.Module; "
         f"got {net!r} ({type(net).__name__})"
@@ -207,97 +274,257 @@ def _select(nodes: list[Node], output: str | None) -> list[Node]:
     """Keep the graph up to the node ``output`` (a node name or a module path)."""
     if output is None:
         return nodes
+    from .graph import ancestors
+
     return ancestors(nodes, select(nodes, output))
 
 
 def _sizes(input_size: object, ndim: int) -> tuple[int, ...] | None:
+    """``input_size`` as one length per spatial axis (``None`` stays ``None``)."""
     if input_size is None:
         return None
     if isinstance(input_size, tuple | list):
-        if len(input_size) not in (1, ndim):
+        if len(input_size) != ndim and not (len(input_size) == 1 and ndim == 1):
+            axes = "axis" if len(input_size) == 1 else "axes"
             raise ValueError(
-                f"input_size has {len(input_size)} axes, expected {ndim} (one per spatial axis) "
-                f"or 1; got {tuple(input_size)!r}"
+                f"input_size has {len(input_size)} {axes}, expected {ndim} (one per spatial axis "
+                f"of this network); got {tuple(input_size)!r}. Give an int for the same length "
+                "on every axis"
             )
-        values = tuple(as_int("input_size", v, minimum=1) for v in input_size)
-        return values * ndim if len(values) == 1 else values
-    return (as_int("input_size", input_size, minimum=1),) * ndim
+        return tuple(_length(v) for v in input_size)
+    if isinstance(input_size, str) or not hasattr(input_size, "__index__"):
+        raise TypeError(
+            f"input_size must be an int or a tuple of ints (one per spatial axis), got "
+            f"{input_size!r} ({type(input_size).__name__})"
+        )
+    return (_length(input_size),) * ndim
+
+
+def _length(value: object) -> int:
+    n = as_int("input_size", value, minimum=1)
+    if n > MAX_INPUT_LENGTH:
+        raise ValueError(
+            f"input_size={n} is beyond rflesson's limit of {MAX_INPUT_LENGTH} pixels per axis "
+            "(rflesson.rf.MAX_INPUT_LENGTH)"
+        )
+    return n
 
 
 # -- propagation ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Mixed:
+    """Why every unit sees the same pixels along an axis, and which (``box``, with sizes)."""
+
+    reason: str
+    box: tuple[int, int] | None
+
+
 @dataclass
 class _State:
-    maps: tuple[AxisMap, ...]  # node units -> network input interval, per axis
-    steps: tuple[AxisMap, ...]  # node units -> its input node's units (one-op map)
+    maps: tuple[AxisMap, ...]  # per axis: unit -> input interval (positions, once mixed)
     lengths: tuple[int, ...] | None
-    whole: bool = False
-    inputs: tuple[str, ...] = field(default_factory=tuple)
+    mixed: tuple[_Mixed | None, ...]
+
+
+class _Engine:
+    """Propagates regions through a graph, and walks back from units to exact pixel sets."""
+
+    def __init__(self, nodes: list[Node], ndim: int, sizes: tuple[int, ...] | None) -> None:
+        self.nodes = nodes
+        self.ndim = ndim
+        self.sizes = sizes
+        self.by_name = {n.name: n for n in nodes}
+        self.states: dict[str, _State] = {}
+        self._extents: dict[tuple[str, int], Intervals] = {}
+        for node in nodes:
+            self.states[node.name] = self._state(node)
+
+    # -- forward ----------------------------------------------------------------------
+
+    def _state(self, node: Node) -> _State:
+        if node.kind == "input":
+            return _State((AxisMap.identity(),) * self.ndim, self.sizes, (None,) * self.ndim)
+        ins = [self.states[i] for i in node.inputs]
+        if len(ins) > 1 or node.broadcast and any(node.broadcast):
+            state = self._merge(node, ins)
+        else:
+            state = ins[0]
+        if node.axes and any(op != IDENTITY for op in node.axes):
+            state = self._apply(node, state)
+        return state
+
+    def _apply(self, node: Node, s: _State) -> _State:
+        lengths = None
+        if s.lengths is not None:
+            try:
+                lengths = tuple(
+                    op.out_length(n) for op, n in zip(node.axes, s.lengths, strict=True)
+                )
+            except ValueError as error:
+                raise _too_small_error(self.nodes, self.sizes, node) from error
+        maps, mixed = list(s.maps), list(s.mixed)
+        cache: dict[tuple, AxisMap] = {}
+        for a, op in enumerate(node.axes):
+            if op == IDENTITY:
+                continue
+            n = None if s.lengths is None else s.lengths[a]
+            whole = isinstance(op, Mix) or isinstance(op, Collapse) and op.out == 1
+            if whole and mixed[a] is None:
+                mixed[a] = _Mixed(self._reason(node), self._box(node.inputs[0], a))
+            if isinstance(op, Mix) or mixed[a] is not None and isinstance(op, Block):
+                continue  # positions stay where they are
+            key = (maps[a], op, n)
+            if key not in cache:
+                cache[key] = maps[a].then(op.axis_map(n))
+            maps[a] = cache[key]
+        return _State(tuple(maps), lengths, tuple(mixed))
+
+    def _merge(self, node: Node, ins: list[_State]) -> _State:
+        broadcast = node.broadcast or ((),) * len(ins)
+        if not any(broadcast) and all(m is None for s in ins for m in s.mixed):
+            # the common case (a residual sum, a concatenation): the union of the branches
+            maps = tuple(self._union(node, [s.maps[a] for s in ins], ins) for a in range(self.ndim))
+            lengths = None
+            if all(s.lengths is not None for s in ins):
+                lengths = tuple(max(n) for n in zip(*(s.lengths for s in ins), strict=True))
+            return _State(maps, lengths, ins[0].mixed)
+        maps, mixed = [], []
+        for a in range(self.ndim):
+            aligned = [
+                (i, s) for i, (s, b) in enumerate(zip(ins, broadcast, strict=True)) if a not in b
+            ]
+            spread = [(i, s) for i, (s, b) in enumerate(zip(ins, broadcast, strict=True)) if a in b]
+            if not aligned:
+                aligned = spread
+                spread = []
+            maps.append(self._union(node, [s.maps[a] for _, s in aligned], ins))
+            mixed.append(self._merge_axis(node, a, aligned, spread))
+        lengths = None
+        if all(s.lengths is not None for s in ins):
+            lengths = tuple(self._length(ins, broadcast, a) for a in range(self.ndim))
+        return _State(tuple(maps), lengths, tuple(mixed))
+
+    @staticmethod
+    def _length(ins: list[_State], broadcast, a: int) -> int:
+        aligned = [s.lengths[a] for s, b in zip(ins, broadcast, strict=True) if a not in b]
+        return max(aligned, default=1)
+
+    def _union(self, node: Node, maps: list[AxisMap], ins) -> AxisMap:
+        if len(maps) == 1:
+            return maps[0]
+        try:
+            return union(maps)
+        except ValueError as error:
+            jumps = [tuple(str(m.jump) for m in s.maps) for s in ins]
+            raise ValueError(
+                f"the merge {node.name!r} ({node.op}) joins branches whose units do not line up: "
+                f"their jumps differ ({jumps}), so no single receptive field describes its output"
+            ) from error
+
+    def _merge_axis(self, node: Node, a: int, aligned, spread) -> _Mixed | None:
+        for i, s in spread:
+            if s.mixed[a] is None:
+                raise ValueError(
+                    f"the merge {node.name!r} ({node.op}) broadcasts {node.inputs[i]!r}, which has "
+                    f"a single position along axis {a} that is not a summary of the whole axis, "
+                    "onto every position: a unit would see its own pixels and those of that one "
+                    "position, which is not one receptive field"
+                )
+        mixed = [s.mixed[a] for _, s in aligned if s.mixed[a] is not None]
+        spread_mixed = [s.mixed[a] for _, s in spread]
+        if not mixed and not spread_mixed:
+            return None
+        if spread_mixed and not mixed and node.op in _CONTRACTIONS:
+            reason = spread_mixed[0].reason  # the second half of a contraction (attention)
+        elif spread_mixed and not mixed:
+            source = node.inputs[spread[0][0]]
+            reason = (
+                f"{node.name!r} ({node.op}) broadcasts {source!r}, a summary of the whole map, onto "
+                f"every position (squeeze-and-excitation or global context); {spread_mixed[0].reason}"
+            )
+        else:
+            reason = mixed[0].reason
+        boxes = [m.box for m in mixed + spread_mixed]
+        if any(b is None for b in boxes):
+            return _Mixed(reason, None)
+        box = (min(b[0] for b in boxes), max(b[1] for b in boxes))
+        for i, s in aligned:
+            if s.mixed[a] is None:
+                extent = self.extent(node.inputs[i], a)
+                if extent and (extent[0][0] < box[0] or extent[-1][1] > box[1]):
+                    raise ValueError(
+                        f"the merge {node.name!r} ({node.op}) joins a branch whose units all see "
+                        f"pixels {box[0]}..{box[1]} along axis {a} with one that reaches beyond: "
+                        "its units see different pixels, not one receptive field"
+                    )
+        return _Mixed(reason, box)
+
+    def _reason(self, node: Node) -> str:
+        if "pool" in node.op.lower() or node.op in _REDUCTIONS:
+            what = "pools over the whole axis"
+        elif node.kind == "global":
+            what = "combines every position of the axis (attention, or a linear layer over it)"
+        else:
+            what = "mixes every position of the axis (attention, or a softmax or norm over it)"
+        return f"{node.name!r} ({node.op}) {what}"
+
+    def _box(self, name: str, a: int) -> tuple[int, int] | None:
+        if self.sizes is None:
+            return None
+        pixels = self.extent(name, a)
+        return (pixels[0][0], pixels[-1][1]) if pixels else (1, 0)
+
+    # -- backward: exact pixel sets ---------------------------------------------------
+
+    def extent(self, name: str, a: int) -> Intervals:
+        """The input pixels along axis ``a`` that any unit of node ``name`` reads."""
+        key = (name, a)
+        if key not in self._extents:
+            n = self.states[name].lengths[a]
+            self._extents[key] = self.walk(name, a, ((0, n - 1),))
+        return self._extents[key]
+
+    def walk(self, last: str, a: int, units: Intervals) -> Intervals:
+        """The real input pixels along axis ``a`` that ``units`` of node ``last`` depend on.
+
+        Only taps on real units (not padding) are followed, so a unit next to
+        the border that reads only padding carries nothing, and a dilated
+        kernel's taps that step over a border pixel do not add it; padding
+        that copies pixels (reflect, replicate, circular) leads back to them.
+        """
+        need: dict[str, Intervals] = {last: units}
+        found: list[tuple[int, int]] = []
+        index = [n.name for n in self.nodes].index(last)
+        for node in reversed(self.nodes[: index + 1]):
+            here = need.pop(node.name, None)
+            if not here:
+                continue
+            if node.kind == "input":
+                found.extend(here)
+                continue
+            mixed = self.states[node.name].mixed[a]
+            if mixed is not None and mixed.box is not None:
+                if mixed.box[0] <= mixed.box[1]:
+                    found.append(mixed.box)
+                continue
+            op = node.axes[a] if node.axes else IDENTITY
+            for i, source in enumerate(node.inputs):
+                n_in = self.states[source].lengths[a]
+                if node.broadcast and a in node.broadcast[i]:
+                    reach: Intervals = ((0, 0),)
+                elif op == IDENTITY:
+                    reach = clip(here, n_in)
+                else:
+                    reach = op.reach(here, n_in)
+                if reach:
+                    need[source] = merge(need.get(source, ()) + reach)
+        return merge(found)
 
 
 def _propagate(nodes: list[Node], ndim: int, sizes: tuple[int, ...] | None) -> dict[str, _State]:
-    states: dict[str, _State] = {}
-    for node in nodes:
-        if node.kind == "input":
-            ident = (AxisMap.identity(),) * ndim
-            states[node.name] = _State(ident, ident, sizes)
-            continue
-        ins = [states[i] for i in node.inputs]
-        if node.kind == "pointwise":
-            s = ins[0]
-            states[node.name] = _State(
-                s.maps, (AxisMap.identity(),) * ndim, s.lengths, s.whole, node.inputs
-            )
-        elif node.kind == "merge":
-            states[node.name] = _merge(node, ins, ndim)
-        else:
-            states[node.name] = _apply(node, ins[0], ndim, nodes, sizes)
-    return states
-
-
-def _apply(node: Node, s: _State, ndim: int, nodes: list[Node], sizes) -> _State:
-    lengths = None
-    if s.lengths is not None:
-        try:
-            lengths = tuple(op.out_length(n) for op, n in zip(node.axes, s.lengths, strict=True))
-        except ValueError as error:
-            raise _too_small_error(nodes, sizes, node) from error
-    steps = tuple(
-        op.axis_map(None if s.lengths is None else s.lengths[i]) for i, op in enumerate(node.axes)
-    )
-    maps = tuple(m.then(step) for m, step in zip(s.maps, steps, strict=True))
-    whole = s.whole or node.kind == "global"
-    return _State(maps, steps, lengths, whole, node.inputs)
-
-
-def _merge(node: Node, ins: list[_State], ndim: int) -> _State:
-    whole = any(s.whole for s in ins)
-    spatial = [s for s in ins if not s.whole] or ins
-    lengths = None
-    if all(s.lengths is not None for s in ins):
-        full = [s.lengths for s in spatial]
-        if len(set(full)) > 1:
-            raise ValueError(
-                f"the merge {node.name!r} ({node.op}) joins branches of different spatial sizes "
-                f"{[tuple(x) for x in full]}"
-            )
-        lengths = full[0]
-        for s in ins:
-            if s.lengths != lengths and not (s.whole and all(n == 1 for n in s.lengths)):
-                raise ValueError(
-                    f"the merge {node.name!r} ({node.op}) joins branches of different spatial "
-                    f"sizes {[tuple(x.lengths) for x in ins]}"
-                )
-    try:
-        maps = tuple(union(s.maps[a] for s in spatial) for a in range(ndim))
-    except ValueError as error:
-        jumps = [tuple(str(m.jump) for m in s.maps) for s in spatial]
-        raise ValueError(
-            f"the merge {node.name!r} ({node.op}) joins branches whose units do not line up: "
-            f"their jumps differ ({jumps}), so no single receptive field describes its output"
-        ) from error
-    return _State(maps, (AxisMap.identity(),) * ndim, lengths, whole, node.inputs)
+    return _Engine(nodes, ndim, sizes).states
 
 
 def _lengths_along(nodes: list[Node], axis: int, n: int) -> bool:
@@ -306,13 +533,13 @@ def _lengths_along(nodes: list[Node], axis: int, n: int) -> bool:
     for node in nodes:
         if node.kind == "input":
             lengths[node.name] = n
-        elif node.kind in ("pointwise", "merge"):
-            lengths[node.name] = lengths[node.inputs[0]]
-        else:
-            try:
-                lengths[node.name] = node.axes[axis].out_length(lengths[node.inputs[0]])
-            except ValueError:
-                return False
+            continue
+        n_in = max(lengths[i] for i in node.inputs)
+        op = node.axes[axis] if node.axes else IDENTITY
+        try:
+            lengths[node.name] = op.out_length(n_in)
+        except ValueError:
+            return False
     return True
 
 
@@ -321,8 +548,11 @@ def min_input_size(nodes: list[Node], axis: int = 0) -> int:
     hi = 1
     while not _lengths_along(nodes, axis, hi):
         hi *= 2
-        if hi > 1 << 24:
-            raise ValueError("no input length up to 2**24 gets through this network")
+        if hi > MAX_INPUT_LENGTH:
+            raise ValueError(
+                f"no input length up to rflesson's limit of {MAX_INPUT_LENGTH} pixels "
+                "(rflesson.rf.MAX_INPUT_LENGTH) gets through this network"
+            )
     lo = hi // 2 + 1 if hi > 1 else 1
     while lo < hi:
         mid = (lo + hi) // 2
@@ -335,7 +565,7 @@ def min_input_size(nodes: list[Node], axis: int = 0) -> int:
 
 def _too_small_error(nodes: list[Node], sizes: tuple[int, ...], node: Node) -> ValueError:
     minimum = tuple(min_input_size(nodes, a) for a in range(len(sizes)))
-    shown_size = sizes[0] if len(set(sizes)) == 1 and len(sizes) == 1 else sizes
+    shown_size = sizes[0] if len(sizes) == 1 else sizes
     shown_min = minimum[0] if len(minimum) == 1 else minimum
     return ValueError(
         f"input_size={shown_size!r} is too small for this network: at {node.name!r} "
@@ -343,35 +573,64 @@ def _too_small_error(nodes: list[Node], sizes: tuple[int, ...], node: Node) -> V
     )
 
 
-# -- public functions ------------------------------------------------------------
+def _too_small_from_trace(error) -> ValueError:
+    """The trace stopped at a layer that got too little input: say what the smallest input is."""
+    sizes = error.sizes
+    shown_size = sizes[0] if len(sizes) == 1 else sizes
+    if error.nodes is None:
+        return ValueError(f"input_size={shown_size!r} is too small for this network: {error}")
+    minimum = tuple(min_input_size(error.nodes, a) for a in range(len(sizes)))
+    shown_min = minimum[0] if len(minimum) == 1 else minimum
+    return ValueError(
+        f"input_size={shown_size!r} is too small for this network: {error}; the smallest "
+        f"input it takes is {shown_min!r}"
+    )
+
+
+# -- results from states ------------------------------------------------------------
 
 
 def _number(x: Fraction) -> int | Fraction:
     return int(x) if x.denominator == 1 else x
 
 
-def _axis_fields(m: AxisMap, whole: bool, n_in: int | None) -> tuple:
-    if whole:
-        return n_in, _number(m.jump), 0, (n_in - 1) / 2
+def _axis_fields(m: AxisMap, mixed: _Mixed | None, n_in: int | None) -> tuple:
+    if mixed is not None:
+        if mixed.box is None:
+            raise ValueError(
+                f"every output unit sees the same pixels along an axis ({mixed.reason}), which "
+                "depends on the input size: pass input_size"
+            )
+        lo, hi = mixed.box
+        return hi - lo + 1, _number(m.jump), lo, (lo + hi) / 2
     region = m.first_region()
-    size = m.size
     if region is None:
         raise ValueError(
             "the output does not depend on the input: every output unit reads only padding "
             "or the holes a transposed convolution leaves when its kernel is smaller than "
             "its stride"
         )
-    return size, _number(m.jump), region[0], (region[0] + region[1]) / 2
+    return m.size, _number(m.jump), region[0], (region[0] + region[1]) / 2
+
+
+def _note(state: _State, sizes) -> tuple[bool, str]:
+    reasons = list(dict.fromkeys(m.reason for m in state.mixed if m is not None))
+    if not reasons:
+        return False, ""
+    whole = sizes is not None and all(
+        m is not None and m.box == (0, n - 1) for m, n in zip(state.mixed, sizes, strict=True)
+    )
+    axes = [a for a, m in enumerate(state.mixed) if m is not None]
+    if whole:
+        head = "whole input: every output unit sees the whole input"
+    else:
+        head = f"mixed axes {axes}: every output unit sees the same pixels along them"
+    return whole, f"{head}, because {'; '.join(reasons)}"
 
 
 def _result(cls, state: _State, sizes, ndim: int, **extra):
-    if state.whole and sizes is None:
-        raise ValueError(
-            "this network ends in global pooling or flatten: every output unit sees the whole "
-            "input, so the receptive field is the input size; pass input_size"
-        )
     per_axis = [
-        _axis_fields(state.maps[a], state.whole, None if sizes is None else sizes[a])
+        _axis_fields(state.maps[a], state.mixed[a], None if sizes is None else sizes[a])
         for a in range(ndim)
     ]
     cols = list(zip(*per_axis, strict=True))
@@ -381,10 +640,11 @@ def _result(cls, state: _State, sizes, ndim: int, **extra):
         n_out = None if n_out is None else n_out[0]
     else:
         values = [tuple(c) for c in cols]
-    note = ""
-    if state.whole:
-        note = "global pooling or flatten: every output unit sees the whole input"
-    return cls(*values, n_out=n_out, whole_input=state.whole, note=note, **extra)
+    whole, note = _note(state, sizes)
+    return cls(*values, n_out=n_out, whole_input=whole, note=note, **extra)
+
+
+# -- public functions ------------------------------------------------------------
 
 
 def receptive_field(
@@ -393,19 +653,20 @@ def receptive_field(
     """The receptive field of the network's output units.
 
     ``net``: a list of ``Layer`` (or of torch modules), or a ``torch.nn.Module``.
-    ``input_size``: the input's spatial size (an int for every axis, or per
-    axis); it gives ``n_out``, checks that the input is large enough, and is
-    required when global pooling or flatten makes the field the whole input.
-    ``output``: for a module, stop at this operation (a node name or a
-    module path such as ``'layer4'``).
+    ``input_size``: the input's spatial size (an int for every axis, or one
+    length per axis); it gives ``n_out``, checks that the input is large
+    enough, and is required when an operation mixes a whole axis (global
+    pooling, attention): then the field is the part of the input the mixed
+    map covers.  ``output``: for a module, stop at this operation (a node
+    name or a module path such as ``'layer4'``).
 
     >>> receptive_field([Layer(3, stride=2, padding=1)] * 2)
     ReceptiveField(size=7, jump=4, start=-3, center=0, n_out=None)
     """
-    nodes, ndim, sizes = _as_graph(net, input_size, output)
-    _require_spatial(nodes)
-    states = _propagate(nodes, ndim, sizes)
-    return _result(ReceptiveField, states[nodes[-1].name], sizes, ndim)
+    graph = _graph(net, input_size, output)
+    _require_spatial(graph.nodes)
+    engine = _Engine(graph.nodes, graph.ndim, graph.sizes)
+    return _result(ReceptiveField, engine.states[graph.nodes[-1].name], graph.sizes, graph.ndim)
 
 
 def rf_table(
@@ -415,6 +676,7 @@ def rf_table(
     include_input: bool = False,
     pointwise: bool = True,
     output: str | None = None,
+    depth: int | None = None,
 ) -> RFTable:
     """One row per layer (or operation): the receptive field after it.
 
@@ -422,21 +684,57 @@ def rf_table(
     as in Dang Ha The Hien's tables; ``pointwise=False`` hides activations,
     norms and other operations that do not change the field; ``output``
     stops at an operation or module path, as in ``receptive_field``.
+
+    ``depth`` folds the table to modules at that depth of the model: with
+    ``depth=1`` a torchvision ResNet gives one row each for ``conv1``,
+    ``bn1``, ``relu``, ``maxpool`` and ``layer1`` .. ``layer4`` (the field
+    after each stage), with the module's class as ``op``.  Operations outside
+    any module that deep keep their own row; every module keeps its row, even
+    a pointwise one.  A layer list folds to its layers (their names).
     """
-    nodes, ndim, sizes = _as_graph(net, input_size, output)
-    _require_spatial(nodes)
-    states = _propagate(nodes, ndim, sizes)
-    rows = []
-    for node in nodes:
-        if node.kind == "input" and not include_input:
+    if depth is not None:
+        depth = as_int("depth", depth, minimum=0)
+    graph = _graph(net, input_size, output)
+    _require_spatial(graph.nodes)
+    engine = _Engine(graph.nodes, graph.ndim, graph.sizes)
+    picked = _rows(graph, depth, include_input, pointwise)
+    rows = [
+        _result(RFRow, engine.states[node_name], graph.sizes, graph.ndim, name=name, op=op)
+        for name, op, node_name in picked
+    ]
+    return RFTable(rows, graph.sizes is not None)
+
+
+def _rows(graph: _Graph, depth: int | None, include_input: bool, pointwise: bool):
+    """``(row name, op, node)`` for each row of the table."""
+    rows: list[list] = []  # name, op, node, the module path it folds (None: not folded)
+    for node in graph.nodes:
+        if node.kind == "input":
+            if include_input:
+                rows.append(["input", "input", node.name, None])
             continue
-        if node.kind == "pointwise" and not pointwise:
-            continue
-        state = states[node.name]
-        if state.whole and sizes is None:
-            _result(RFRow, state, sizes, ndim)  # raises the clear error
-        rows.append(_result(RFRow, state, sizes, ndim, name=node.name, op=node.op or node.kind))
-    return RFTable(rows, sizes is not None)
+        key = _fold_key(node.module, depth)
+        if key is None:
+            if depth is None and node.kind == "pointwise" and not pointwise:
+                continue
+            rows.append([node.name, node.op or node.kind, node.name, None])
+        elif rows and rows[-1][3] == key:
+            rows[-1][2] = node.name  # a module's field is the field of its last operation
+        else:
+            rows.append(
+                [key or "model", graph.types.get(key, node.op or node.kind), node.name, key]
+            )
+    return [(name, op, node) for name, op, node, _ in rows]
+
+
+def _fold_key(module: str, depth: int | None) -> str | None:
+    """The module path at ``depth`` that an operation inside ``module`` folds into."""
+    if depth is None:
+        return None
+    if depth == 0:
+        return ""
+    parts = module.split(".") if module else []
+    return ".".join(parts[:depth]) if len(parts) >= depth else None
 
 
 def _require_spatial(nodes: list[Node]) -> None:
@@ -493,34 +791,58 @@ def input_region(
     ``clipped`` (``None`` without ``input_size``) holds only the real input
     pixels the unit depends on; it is computed layer by layer, because a
     unit next to the border that reads only padding at some layer sees
-    nothing through it.  Reflect and replicate padding re-read border
-    pixels, which lie inside the box already.
+    nothing through it.  Reflect, replicate and circular padding re-read
+    input pixels, which are counted where they come from (see ``parts``).
+    Along an axis that an operation mixes (global pooling, attention), every
+    unit sees the same box.
 
     >>> input_region([Layer(3, stride=2, padding=1)] * 2, 0, input_size=8).clipped
     (0, 3)
     """
-    nodes, ndim, sizes = _as_graph(net, input_size, output)
-    _require_spatial(nodes)
-    states = _propagate(nodes, ndim, sizes)
-    last = states[nodes[-1].name]
+    graph = _graph(net, input_size, output)
+    _require_spatial(graph.nodes)
+    ndim, sizes = graph.ndim, graph.sizes
+    engine = _Engine(graph.nodes, ndim, sizes)
+    last = engine.states[graph.nodes[-1].name]
     idx = _index(index, ndim, last.lengths)
-    if last.whole:
-        if sizes is None:
-            _result(ReceptiveField, last, sizes, ndim)  # raises the clear error
-        box = tuple((0, n - 1) for n in sizes)
-        return _region(box, box, ndim)
-    unclipped = []
+    unclipped, clipped, parts = [], [], []
     for a in range(ndim):
+        mixed = last.mixed[a]
+        if mixed is not None:
+            _axis_fields(last.maps[a], mixed, None)  # raises the clear error without sizes
+            unclipped.append(mixed.box)
+            clipped.append(mixed.box)
+            parts.append((mixed.box,))
+            continue
         region = last.maps[a].interval(idx[a])
         unclipped.append(region if region is not None else (1, 0))
-    clipped = None if sizes is None else _clipped(nodes, states, idx, ndim)
-    return _region(tuple(unclipped), clipped, ndim)
+        if sizes is not None:
+            pieces = engine.walk(graph.nodes[-1].name, a, ((idx[a], idx[a]),))
+            parts.append(pieces)
+            clipped.append((pieces[0][0], pieces[-1][1]) if pieces else (1, 0))
+    if sizes is None:
+        return _region(tuple(unclipped), None, None, ndim)
+    return _region(tuple(unclipped), tuple(clipped), tuple(parts), ndim)
 
 
-def _region(unclipped, clipped, ndim: int) -> Region:
+def _region(unclipped, clipped, parts, ndim: int) -> Region:
+    note = ""
+    if parts is not None:
+        split = [a for a, p in enumerate(parts) if len(p) > 1]
+        if split:
+            note = (
+                f"not one box: along axis {split[0]} the unit reads separate runs of pixels "
+                f"{list(parts[split[0]])} (circular padding wraps around); clipped is their "
+                "bounding box"
+            )
     if ndim == 1:
-        return Region(unclipped[0], None if clipped is None else clipped[0])
-    return Region(unclipped, clipped)
+        return Region(
+            unclipped[0],
+            None if clipped is None else clipped[0],
+            None if parts is None else parts[0],
+            note,
+        )
+    return Region(unclipped, clipped, parts, note)
 
 
 def _index(index: object, ndim: int, lengths) -> tuple[int, ...]:
@@ -537,48 +859,3 @@ def _index(index: object, ndim: int, lengths) -> tuple[int, ...]:
                     f"{lengths[0] if ndim == 1 else tuple(lengths)}; allowed: 0 to n_out - 1"
                 )
     return idx
-
-
-def _clipped(nodes: list[Node], states: dict[str, _State], idx, ndim: int):
-    """Walk back from the output, keeping the exact set of units that matter.
-
-    At each node only taps on real units (not padding) are followed, so a
-    unit next to the border that reads only padding carries nothing, and a
-    dilated kernel's taps that step over a border pixel do not add it.  The
-    sets are per axis: every operation acts on each axis separately.
-    """
-    boxes = []
-    for a in range(ndim):
-        need: dict[str, set[int]] = {nodes[-1].name: {idx[a]}}
-        for node in reversed(nodes):
-            units = need.pop(node.name, None)
-            if not units or node.kind == "input":
-                if units:
-                    need[node.name] = units
-                continue
-            n = states[node.name].lengths[a]
-            for name in node.inputs:
-                n_in = states[name].lengths[a]
-                if node.kind in ("pointwise", "merge"):
-                    reach = {0} if n_in == 1 and n > 1 else units
-                else:
-                    reach = _reach(node.axes[a], units, n_in)
-                need.setdefault(name, set()).update(reach)
-        seen = need.get(nodes[0].name)
-        boxes.append((min(seen), max(seen)) if seen else (1, 0))
-    return tuple(boxes)
-
-
-def _reach(op, units: set[int], n_in: int) -> set[int]:
-    """The real input units (not padding) that ``units`` of ``op`` read."""
-    first, last = min(units), max(units)
-    if (
-        isinstance(op, Window)
-        and op.dilation == 1
-        and op.stride <= op.kernel
-        and last - first + 1 == len(units)
-    ):  # a run of windows without holes reads a run of inputs
-        lo = max(0, first * op.stride - op.pad_before)
-        hi = min(n_in - 1, last * op.stride - op.pad_before + op.kernel - 1)
-        return set(range(lo, hi + 1))
-    return {t for u in units for t in op.taps(u, n_in) if 0 <= t < n_in}

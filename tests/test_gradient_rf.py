@@ -135,3 +135,80 @@ def test_known_disagreement_product_with_an_empty_factor():
     model = _Holes(shift=0, merge="mul")
     assert receptive_field(model).size == 2
     assert gradient_rf(model, 32, phases=2).size == 1
+
+
+# -- when to stop, and why (issue: gradient_rf hangs or misreads failures) ----------------
+
+
+class ConvLSTM(nn.Module):
+    """A recurrent layer along the width: position t reads positions 0..t."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.lstm = nn.LSTM(4, 4)
+
+    def forward(self, x):
+        sequence = self.conv(x).mean(2).permute(2, 0, 1)  # (width, batch, channels)
+        return self.lstm(sequence)[0].permute(1, 2, 0).unsqueeze(2)  # (batch, c, 1, width)
+
+
+def test_a_recurrent_layer_stops_the_search_with_the_reason():
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="along axis 1 .* grows with the input"):
+        gradient_rf(ConvLSTM(), 32)
+    assert time.perf_counter() - started < 30
+
+
+def test_whole_input_is_said_after_two_sizes_and_names_them():
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 8, 3, padding=1)
+            self.mha = nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            y = self.conv(x)
+            b, c, h, w = y.shape
+            t = y.flatten(2).transpose(1, 2)
+            return self.mha(t, t, t)[0].transpose(1, 2).reshape(b, c, h, w)
+
+    rf = gradient_rf(Attention(), 16)
+    assert rf.whole_input and rf.size == (16, 16) and "input size (" in rf.note
+    assert receptive_field(Attention(), 16).whole_input
+
+
+class Fails(nn.Module):
+    def __init__(self, message: str, below: int = 0):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 1, 3)
+        self.message, self.below = message, below
+
+    def forward(self, x):
+        if x.shape[-1] >= self.below:
+            raise RuntimeError(self.message)
+        return self.conv(x)
+
+
+def test_out_of_memory_is_not_read_as_a_too_small_input():
+    with pytest.raises(ValueError, match="ran out of memory at input size"):
+        gradient_rf(Fails("DefaultCPUAllocator: can't allocate memory: you tried to allocate"), 32)
+
+
+def test_a_real_failure_of_the_model_is_named_not_grown_past():
+    with pytest.raises(ValueError, match="the model fails at input size .* mat1 and mat2"):
+        gradient_rf(Fails("mat1 and mat2 shapes cannot be multiplied (1x5 and 4x4)"), 32)
+
+
+def test_a_too_small_input_still_grows():
+    class NeedsSixteen(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(1, 1, 3)
+
+        def forward(self, x):
+            return self.conv(F.avg_pool1d(x, 16))
+
+    assert gradient_rf(NeedsSixteen(), 4).size == 48

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from rflesson.axismap import AxisMap, union
-from rflesson.layers import Collapse, Layer, Resample, Transposed, Window
+from rflesson.axismap import AxisMap, clip, merge, union
+from rflesson.layers import Block, Collapse, Layer, Mix, Resample, Transposed, Window
 
 
 def test_ints_spread_over_axes_and_tuples_stay_per_axis():
@@ -124,7 +124,13 @@ def test_resample_taps():
 
 def test_collapse_bins_are_pytorchs_adaptive_bins():
     c = Collapse(3)
-    assert [c.taps(u, 10) for u in range(3)] == [(0, 1, 2, 3), (3, 4, 5, 6), (6, 7, 8, 9)]
+    assert [tuple(c.taps(u, 10)) for u in range(3)] == [(0, 1, 2, 3), (3, 4, 5, 6), (6, 7, 8, 9)]
+    # the bins of a huge input are a closed form, never listed
+    n = 10**12
+    assert c.taps(1, n) == range(n // 3, -(-2 * n // 3))
+    assert c.reach(((0, 2),), n) == ((0, n - 1),)
+    m = Collapse(7).axis_map(n)
+    assert (m.period, m.shift) == (7, n) and m.lo[3] == 3 * n // 7
     assert Collapse(1).axis_map(7).size == 7
     with pytest.raises(ValueError, match="input_size"):
         Collapse(1).axis_map(None)
@@ -152,3 +158,86 @@ def test_axis_map_union_and_mismatch():
 def test_axis_map_reduces_its_period():
     m = AxisMap(4, 4, (0, 1, 2, 3), (2, 3, 4, 5))
     assert m.reduced() == AxisMap(1, 1, (0,), (2,))
+
+
+# -- exact reach: which real pixels a set of units reads -----------------------------------
+
+
+def _listed(op, units, n):
+    """Brute force: every tap of every unit, padding copies folded back by ``source``."""
+    seen = set()
+    for a, b in units:
+        for u in range(a, b + 1):
+            for t in op.taps(u, n):
+                i = op.source(t, n) if isinstance(op, Window) else (t if 0 <= t < n else None)
+                if i is not None and 0 <= i < n:
+                    seen.add(i)
+    return merge((i, i) for i in seen)
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+def test_window_reach_equals_the_brute_force_under_every_padding_mode(mode):
+    for k, s, d, p in [(3, 1, 1, 1), (3, 2, 1, 2), (2, 3, 2, 1), (1, 4, 1, 0), (5, 1, 3, 4)]:
+        op = Window(k, s, d, p, p, mode=mode)
+        n = 11
+        n_out = op.out_length(n)
+        for units in [((0, 0),), ((n_out - 1, n_out - 1),), ((0, n_out - 1),), ((1, 2), (4, 4))]:
+            units = tuple((a, min(b, n_out - 1)) for a, b in units if a < n_out)
+            assert op.reach(units, n) == _listed(op, units, n), (k, s, d, p, units)
+
+
+def test_padding_copies_the_pixels_pytorch_copies():
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.arange(6.0).view(1, 1, 6)
+    for mode in ("reflect", "replicate", "circular"):
+        padded = F.pad(x, (3, 3), mode=mode)[0, 0].tolist()
+        op = Window(1, 1, 1, 3, 3, mode=mode)
+        assert [op.source(i, 6) for i in range(-3, 9)] == [int(v) for v in padded], mode
+
+
+def test_a_long_strided_run_is_followed_without_listing_it():
+    op = Window(3, 2, 1, 1, 1)  # neighbouring windows overlap: one interval
+    assert op.reach(((0, 10**9),), 2 * 10**9) == ((0, 2 * 10**9 - 1),)
+    holes = Window(2, 3)  # a window of 2 every 3 pixels: one pixel in three is never read
+    assert holes.reach(((0, 3),), 12) == ((0, 1), (3, 4), (6, 7), (9, 10))
+
+
+def test_transposed_reach_and_resample_reach():
+    t = Transposed(3, 2, 1, 1)
+    for units in [((0, 0),), ((1, 1),), ((2, 5),)]:
+        assert t.reach(units, 8) == _listed(t, units, 8)
+    up = Resample("bilinear", scale=2.0)
+    assert up.reach(((0, 0),), 5) == ((0, 0),)  # PyTorch clamps the first source to pixel 0
+    assert up.reach(((3, 6),), 5) == _listed(up, ((3, 6),), 5)
+
+
+def test_block_and_mix():
+    window = Block(4)  # Swin's windows along one axis
+    assert [tuple(window.taps(u)) for u in (0, 3, 4, 9)] == [
+        (0, 1, 2, 3), (0, 1, 2, 3), (4, 5, 6, 7), (8, 9, 10, 11),
+    ]  # fmt: skip
+    assert window.axis_map().jump == 1 and window.axis_map().size == 4
+    assert window.reach(((5, 9),), 16) == ((4, 11),)
+    strided = Block(3, stride=2)  # a middle digit: every other position of a block of 6
+    assert tuple(strided.taps(7)) == (7, 9, 11)
+    mix = Mix()
+    assert mix.out_length(9) == 9 and tuple(mix.taps(4, 9)) == tuple(range(9))
+    assert mix.axis_map(9) == AxisMap(1, 0, (0,), (8,))  # a constant map: every unit alike
+
+
+def test_resample_follows_pytorch_for_any_scale_factor():
+    import torch
+    import torch.nn.functional as F
+
+    for scale, n in [(1.0005, 4000), (1.5, 7), (0.7, 13), (2.0, 5)]:
+        op = Resample("nearest", scale=scale)
+        out = F.interpolate(torch.arange(float(n)).view(1, 1, -1), scale_factor=scale)
+        assert op.out_length(n) == out.shape[-1]
+        assert [op.taps(u, n)[0] for u in range(out.shape[-1])] == [int(v) for v in out[0, 0]]
+
+
+def test_interval_sets():
+    assert merge([(5, 6), (0, 2), (3, 3), (9, 8)]) == ((0, 3), (5, 6))
+    assert clip(((-3, 1), (4, 9), (12, 15)), 10) == ((0, 1), (4, 9))

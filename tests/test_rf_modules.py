@@ -196,7 +196,7 @@ def test_sequential_of_modules_and_list_of_modules():
 
 
 def test_nested_modules_keep_their_paths():
-    model = nn.Sequential(nn.Sequential(nn.Conv2d(1, 1, 3), nn.BatchNorm2d(1)), Block(2))
+    model = nn.Sequential(nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)), Block(2))
     names = [row.name for row in rf_table(model)]
     assert names[:2] == ["0.0", "0.1"]
     assert "1.c1" in names and "1.shortcut" in names and names[-1].startswith("1.")
@@ -305,16 +305,17 @@ def test_functional_pointwise_and_scalar_arithmetic():
 
 def test_merge_with_different_jumps_names_the_merge():
     class Bad(nn.Module):
+        """A strided branch (jump 2) added to the first half of the input (jump 1)."""
+
         def __init__(self):
             super().__init__()
-            self.a = nn.Conv1d(1, 1, 3, stride=2)
-            self.b = nn.Conv1d(1, 1, 3)
+            self.a = nn.Conv1d(1, 1, 1, stride=2)
 
         def forward(self, x):
-            return self.a(x) + self.b(x)[:, :, ::1]
+            return self.a(x) + x[:, :, : x.shape[2] // 2]
 
     with pytest.raises(ValueError) as info:
-        receptive_field(Bad())
+        receptive_field(Bad(), 16)
     assert "add" in str(info.value) and "jumps differ" in str(info.value)
 
 
@@ -412,12 +413,34 @@ def test_unknown_operation_names_path_and_type():
         receptive_field(Weird())
     assert "attn" in str(info.value) and "Linear" in str(info.value)
 
+    class Flip(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            return self.conv(x).flip(3)
+
+    with pytest.raises(ValueError) as info:
+        receptive_field(Flip())
+    assert "flip" in str(info.value) and "reverses the order of positions" in str(info.value)
+
+
+def test_transpose_relabels_axes_and_a_mismatched_merge_is_refused():
     class Transpose(nn.Module):
         def forward(self, x):
-            return F.conv2d(x, torch.ones(1, 1, 3, 3)).transpose(2, 3)
+            return F.conv2d(x, torch.ones(1, 1, 3, 5)).transpose(2, 3)
 
-    with pytest.raises(ValueError, match="transpose"):
-        receptive_field(Transpose())
+    # the field is reported per input axis: 3 rows by 5 columns, whatever the layout
+    assert receptive_field(Transpose(), 16).size == (3, 5)
+
+    class Crossed(nn.Module):
+        def forward(self, x):
+            y = F.conv2d(x, torch.ones(1, 1, 3, 3))
+            return y + y.transpose(2, 3)  # unit (i, j) adds unit (j, i): not one field
+
+    with pytest.raises(ValueError, match="do not line up"):
+        receptive_field(Crossed(), 16)
 
 
 def test_cat_along_a_spatial_axis_is_refused():
