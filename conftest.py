@@ -58,7 +58,7 @@ def pytest_runtest_call(item: pytest.Item):
 def pytest_terminal_summary(terminalreporter) -> None:
     if not _wall:
         return
-    terminalreporter.section("notebook budget (60 s and 1 GB each on 2 cores)")
+    terminalreporter.section("notebook budget (30 s and 1 GB each on 2 cores)")
     for name in sorted(_wall):
         peak = _peak_kib[name] / 1024
         memory = f"{peak:7.0f} MiB" if peak else "    n/a"
