@@ -135,6 +135,11 @@ def _depth_for_100():
     f"and the two 3x3 convolutions see {_PATHS['deep']}, centred on the same pixel: the union "
     f"is {max(_PATHS['wide'], _PATHS['deep'])}. Treating all four layers as a chain would "
     f"give {_CHAIN}, too large.",
+    wrong_answers={
+        _CHAIN: f"{_CHAIN} is what all four layers in a row would see, but the two branches "
+        "run side by side, not one after the other: find each path's field after the stem, "
+        "then take the larger one."
+    },
 )
 def _two_paths():
     size = receptive_field(TwoPaths(), 32).size
