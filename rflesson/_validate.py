@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 
 import numpy as np
 import torch
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
+def shown(value: object) -> str:
+    """A short ``repr`` of a value for an error message: bounded, and never raising."""
+    try:
+        return _SHORT.repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
 
 
 def _scalar(value: object) -> object:
@@ -32,7 +44,7 @@ def as_int(name: str, value: object, minimum: int | None = None, maximum: int | 
     """
     value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be an integer, got {shown(value)} ({type(value).__name__})")
     value = int(value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
@@ -49,13 +61,13 @@ def as_float(name: str, value: object, minimum: float | None = None) -> float:
     """
     value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be a number, got {shown(value)} ({type(value).__name__})")
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be a finite number, got {shown(value)}")
     if minimum is not None and number < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {number}")
     return number
@@ -65,7 +77,7 @@ def as_bool(name: str, value: object) -> bool:
     """Return ``value`` if it is True or False (NumPy's bool too), else raise ``TypeError``."""
     if isinstance(value, bool | np.bool_):
         return bool(value)
-    raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    raise TypeError(f"{name} must be True or False, got {shown(value)} ({type(value).__name__})")
 
 
 def one_of(name: str, value: object, allowed: tuple) -> object:
@@ -79,4 +91,4 @@ def one_of(name: str, value: object, allowed: tuple) -> object:
         if same_text or value is choice:
             return value
     choices = ", ".join(repr(a) for a in allowed)
-    raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    raise ValueError(f"{name} must be one of {choices}; got {shown(value)}")

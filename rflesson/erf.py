@@ -34,7 +34,7 @@ from torch import nn
 from torch.nn.utils.spectral_norm import SpectralNorm
 from torch.nn.utils.weight_norm import WeightNorm
 
-from ._validate import as_bool, as_float, as_int
+from ._validate import as_bool, as_float, as_int, shown
 from .rf import input_region, receptive_field
 
 #: The paper's size threshold: a pixel counts when it exceeds (1 - 0.9545) x the centre value.
@@ -52,6 +52,8 @@ MAX_INPUT_VALUES = 2**21
 #: The largest map :func:`erf_stats` summarises, in pixels (2048 x 2048); its statistics
 #: hold about fifteen float64 copies of the map.  Raise it as above.
 MAX_MAP_PIXELS = 2**22
+#: The most spatial axes an ``input_size``, ``unit`` or ``centre`` may list.
+MAX_AXES = 32
 
 
 # -- the caller's network, untouched ------------------------------------------
@@ -205,7 +207,7 @@ def _check_dtype(dtype: object) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(
             f"dtype must be a torch floating-point dtype such as torch.float32 or "
-            f"torch.float64, got {dtype!r} ({type(dtype).__name__})"
+            f"torch.float64, got {shown(dtype)} ({type(dtype).__name__})"
         )
     return dtype
 
@@ -218,11 +220,12 @@ def _check_unit(unit: object) -> None:
 
     if unit is None or is_index(unit):
         return
-    if isinstance(unit, Sequence) and not isinstance(unit, str) and all(map(is_index, unit)):
+    sequence = isinstance(unit, Sequence) and not isinstance(unit, str)
+    if sequence and len(unit) <= MAX_AXES and all(map(is_index, unit)):
         return
     raise TypeError(
         f"unit must be None, an int or a tuple of ints (one output index per axis), "
-        f"got {unit!r} ({type(unit).__name__})"
+        f"got {shown(unit)} ({type(unit).__name__})"
     )
 
 
@@ -238,6 +241,8 @@ def _spatial(input_size: object, ndim: int | None) -> tuple[int, ...]:
     if isinstance(input_size, numbers.Integral) and not isinstance(input_size, bool):
         return (as_int("input_size", input_size, minimum=1),) * (ndim or 2)
     if isinstance(input_size, Sequence) and not isinstance(input_size, str) and input_size:
+        if len(input_size) > MAX_AXES:
+            raise ValueError(f"input_size has {len(input_size):,} axes; at most {MAX_AXES}")
         size = tuple(as_int("input_size", s, minimum=1) for s in input_size)
         if ndim is not None and len(size) != ndim:
             raise ValueError(
@@ -245,7 +250,7 @@ def _spatial(input_size: object, ndim: int | None) -> tuple[int, ...]:
                 f"convolution works on {ndim}: give one size per spatial axis"
             )
         return size
-    raise TypeError(f"input_size must be an int or a tuple of ints, got {input_size!r}")
+    raise TypeError(f"input_size must be an int or a tuple of ints, got {shown(input_size)}")
 
 
 def _centre_unit(shape: tuple[int, ...], unit: object) -> tuple[int, ...]:
@@ -262,7 +267,7 @@ def _centre_unit(shape: tuple[int, ...], unit: object) -> tuple[int, ...]:
         return tuple(s // 2 for s in shape)
     index = (unit,) * len(shape) if isinstance(unit, numbers.Integral) else tuple(unit)
     if len(index) != len(shape) or any(not 0 <= i < s for i, s in zip(index, shape, strict=False)):
-        raise ValueError(f"unit must index the output of shape {tuple(shape)}, got {unit!r}")
+        raise ValueError(f"unit must index the output of shape {tuple(shape)}, got {shown(unit)}")
     return tuple(int(i) for i in index)
 
 
@@ -273,7 +278,7 @@ def _inputs(model, input_size, n, inputs, in_channels, dtype, seed) -> torch.Ten
     if inputs is not None:
         if not isinstance(inputs, torch.Tensor) or inputs.ndim < 3:
             raise TypeError(
-                f"inputs must be a tensor of shape (n, channels, *input_size), got {inputs!r}"
+                f"inputs must be a tensor of shape (n, channels, *input_size), got {shown(inputs)}"
             )
         if inputs.is_meta or inputs.shape[0] == 0:
             raise ValueError("inputs must hold at least one sample with values (not 'meta')")
@@ -563,6 +568,8 @@ def _check_map(erf: object) -> np.ndarray:
         erf = erf.detach().cpu()
     try:
         array = np.asarray(erf)
+    except MemoryError:
+        raise ValueError("erf is far too large to be an ERF map") from None
     except (TypeError, ValueError, RuntimeError) as error:
         raise TypeError(f"erf must be an array of numbers (an ERF map): {error}") from None
     if array.dtype.kind not in "biuf":
@@ -589,31 +596,32 @@ def _check_centre(centre: object, shape: tuple[int, ...]) -> tuple[int, ...]:
     if centre is None:
         return tuple(s // 2 for s in shape)
     if not isinstance(centre, Sequence) or isinstance(centre, str):
-        raise TypeError(f"centre must be a tuple of ints (a pixel of the map), got {centre!r}")
-    if not all(map(_is_index, centre)):
-        raise TypeError(f"centre must be a tuple of ints (a pixel of the map), got {centre!r}")
+        raise TypeError(f"centre must be a tuple of ints (a pixel of the map), got {shown(centre)}")
+    if len(centre) == len(shape) and not all(map(_is_index, centre)):
+        raise TypeError(f"centre must be a tuple of ints (a pixel of the map), got {shown(centre)}")
     if len(centre) != len(shape) or not all(
         0 <= c < s for c, s in zip(centre, shape, strict=False)
     ):
         raise ValueError(
             f"centre must be a pixel of the {shape} map: one index per axis, "
-            f"each from 0 to the length - 1 (no negative indices); got {tuple(centre)!r}"
+            f"each from 0 to the length - 1 (no negative indices); got {shown(centre)}"
         )
     return tuple(int(c) for c in centre)
 
 
 def _check_box(box: object, shape: tuple[int, ...]) -> tuple[slice, ...]:
     """The window of an inclusive ``((first, last), ...)`` box that lies on the map."""
-    pairs = list(box) if isinstance(box, Sequence) and not isinstance(box, str) else None
-    if pairs is None or len(pairs) != len(shape):
+    sequence = isinstance(box, Sequence) and not isinstance(box, str)
+    pairs = list(box) if sequence and len(box) == len(shape) else None
+    if pairs is None:
         raise ValueError(
-            f"trf_box needs one (first, last) pair per axis of the {shape} map, got {box!r}"
+            f"trf_box needs one (first, last) pair per axis of the {shape} map, got {shown(box)}"
         )
     window = []
     for pair, length in zip(pairs, shape, strict=True):
         ok = isinstance(pair, Sequence) and len(pair) == 2 and all(map(_is_index, pair))
         if not ok:
-            raise TypeError(f"trf_box must hold (first, last) pairs of ints, got {box!r}")
+            raise TypeError(f"trf_box must hold (first, last) pairs of ints, got {shown(box)}")
         first, last = int(pair[0]), int(pair[1])
         if first > last:
             raise ValueError(f"trf_box pair {tuple(pair)} is reversed: first must be <= last")

@@ -40,7 +40,7 @@ import itertools
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
-from ._validate import as_int
+from ._validate import as_int, shown
 
 #: The most rates (layers) the rule is computed for; read at each call, raise it if needed.
 MAX_LAYERS = 100_000
@@ -112,11 +112,11 @@ def _rates(rates: object, minimum_layers: int) -> tuple[int, ...]:
     if isinstance(rates, Set | Mapping):
         raise TypeError(
             f"rates must be in layer order (a list or tuple, first layer first); a "
-            f"{type(rates).__name__} has no order, got {rates!r}"
+            f"{type(rates).__name__} has no order, got {shown(rates)}"
         )
     if isinstance(rates, str | bytes) or not hasattr(rates, "__iter__"):
         raise TypeError(
-            f"rates must be a list or tuple of dilation rates, got {rates!r} "
+            f"rates must be a list or tuple of dilation rates, got {shown(rates)} "
             f"({type(rates).__name__})"
         )
     read = list(itertools.islice(iter(rates), MAX_LAYERS + 1))
@@ -130,6 +130,6 @@ def _rates(rates: object, minimum_layers: int) -> tuple[int, ...]:
         raise ValueError(
             f"rates must list at least {minimum_layers} dilation rate(s) "
             f"(the HDC rule compares M_2, the second layer's gap, with the kernel size); "
-            f"got {values!r}"
+            f"got {shown(values)}"
         )
     return values

@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.weight_norm import WeightNorm
 
-from ._validate import as_bool, as_float, as_int, one_of
+from ._validate import as_bool, as_float, as_int, one_of, shown
 
 PROFILES = ("gaussian", "ramp")
 #: The most taps in one kernel (all axes together) a profile is computed for; read at
@@ -49,7 +49,7 @@ def _check_strength(strength: object) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError(
             f"strength must be a number from 0 (usual init) to 1 (centre tap set to zero), "
-            f"got {strength!r}"
+            f"got {shown(strength)}"
         )
     return value
 
@@ -153,10 +153,12 @@ def scale_spread(factors: object) -> tuple[float, ...]:
         factors = factors.detach().cpu() if not factors.is_meta else None
     try:
         array = np.asarray(factors)
+    except MemoryError:
+        raise ValueError("factors is far too large to be a kernel's scales") from None
     except (TypeError, ValueError, RuntimeError) as error:
         raise TypeError(f"factors must be an array of numbers (tap scales): {error}") from None
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"factors must be an array of real numbers, got {factors!r}")
+        raise TypeError(f"factors must be an array of real numbers, got {shown(factors)}")
     _check_taps("factors", array.size)
     scale = array.astype(np.float64) ** 2
     if scale.ndim < 1 or not np.all(np.isfinite(scale)) or scale.sum() <= 0:
@@ -189,7 +191,7 @@ def predicted_sigma_ratio(
     scaled = profile_variance(kernel_size, strength, profile=profile)[0]
     if usual == 0:
         raise ValueError(
-            f"kernel_size {kernel_size!r} is one tap wide along the first axis: its ERF does "
+            f"kernel_size {shown(kernel_size)} is one tap wide along the first axis: its ERF does "
             f"not spread there, so there is no sigma to compare"
         )
     return math.sqrt(scaled / usual)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._validate import as_bool, as_float, as_int, one_of
+from ._validate import as_bool, as_float, as_int, one_of, shown
 from .layers import Layer
 
 #: Limits that keep a stack buildable (and measurable) in seconds and well under 2 GB.
@@ -47,7 +47,7 @@ def _per_layer(name: str, value: object, depth: int) -> tuple[int, ...]:
                 f"{name} must be an int or one value per layer ({depth}); got {len(value)} values"
             )
         return tuple(as_int(name, v, minimum=1) for v in value)
-    raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}")
+    raise TypeError(f"{name} must be an int or a sequence of ints, got {shown(value)}")
 
 
 def _check_limits(

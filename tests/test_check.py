@@ -324,3 +324,17 @@ def test_the_expected_answer_is_computed_once():
     finally:
         EXERCISES.pop("00.demo-once")
     assert len(calls) == 1
+
+
+def test_checking_leaves_the_global_random_generators_alone():
+    import random
+    import sys
+
+    for module in [m for m in sys.modules if m.startswith("rflesson.course.lesson02")]:
+        del sys.modules[module]  # loading the lesson builds networks: it must not draw
+    rfl.set_seed(7)
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    rfl.set_seed(7)
+    rfl.check("02.two-paths", 15)
+    rfl.check("04.uniform-sigma", 4.9)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected

@@ -21,14 +21,16 @@ When only the form is wrong (``"16"`` for the number 16) the learner hears
 from __future__ import annotations
 
 import ast
+import contextlib
 import html
 import importlib
 import itertools
 import math
 import numbers
 import operator
+import random
 import reprlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -348,17 +350,36 @@ def _kind_problem(answer: object, shape: object, shown: str) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _random_state_kept() -> Iterator[None]:
+    """Run the block, then put Python's, NumPy's and torch's global generators back.
+
+    Loading a lesson's exercises builds networks, and computing an answer may
+    draw numbers: checking an answer must not change what the learner's next
+    cell draws.
+    """
+    python, numpy = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            random.setstate(python)
+            np.random.set_state(numpy)
+
+
 def _expected(found: Exercise) -> object:
     """The expected answer, computed once per exercise (some take seconds)."""
     if found.id not in _EXPECTED:
-        _EXPECTED[found.id] = found.expected()
+        with _random_state_kept():
+            _EXPECTED[found.id] = found.expected()
     return _EXPECTED[found.id]
 
 
 def _find(exercise_id: str) -> Exercise | None:
     notebook = exercise_id.split(".")[0]
     try:
-        importlib.import_module(f"rflesson.course.lesson{notebook}.exercises")
+        with _random_state_kept():
+            importlib.import_module(f"rflesson.course.lesson{notebook}.exercises")
     except Exception:  # no such lesson (or an id no module name can hold)
         return None
     return EXERCISES.get(exercise_id)
