@@ -25,6 +25,7 @@ time.  The box it is reported on comes from the engine's ``input_region``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,17 @@ from .rf import ReceptiveField, input_region, receptive_field
 
 #: Counts above this switch from int64 to exact Python integers.
 _INT64_SAFE = 2**62
+
+#: Limits that keep one call within seconds and well under 2 GB; read at each call,
+#: so raise one if you need more.  ``rflesson.coverage`` is the function, so reach the
+#: module through ``sys.modules["rflesson.coverage"].MAX_CELLS = 2**26``.
+#: The most positions in the RF box (the product of its lengths), and so in any count array.
+MAX_CELLS = 2**24
+#: The most cell updates over the whole count (a few seconds).  An exact Python
+#: integer (a count beyond 2**62, in deep stacks) costs more, growing with its digits.
+MAX_WORK = 2**31
+#: The most layers in a list of layers (the RF engine's own walk grows with the depth).
+MAX_LAYERS = 4096
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,12 @@ def coverage(net: object, input_size: int | tuple[int, ...] | None = None) -> np
     are exact: ``int64``, or Python integers (``dtype=object``) once they
     could pass 2**62 (deep 2-D stacks).
 
+    Limits (module constants; raise them if you need more): a list of at
+    most ``MAX_LAYERS`` (4096) layers and an RF box of at most ``MAX_CELLS``
+    (2**24) positions, both refused at once, and at most ``MAX_WORK`` (2**31)
+    cell updates in all (deep networks with huge counts), refused when the
+    count gets there.  ``ValueError`` names the limit.
+
     Without ``input_size`` the input is unbounded and every unit is alike
     (after upsampling or a transposed convolution, alike within its phase);
     output unit 0 is used.  The box is the engine's ``input_region`` of the
@@ -100,6 +118,11 @@ def coverage(net: object, input_size: int | tuple[int, ...] | None = None) -> np
 
 def coverage_map(net: object, input_size: int | tuple[int, ...] | None = None) -> CoverageMap:
     """Like :func:`coverage`, with where the array lies and which unit it belongs to."""
+    if isinstance(net, list | tuple) and len(net) > MAX_LAYERS:
+        raise ValueError(
+            f"net has {len(net):,} layers, more than MAX_LAYERS = {MAX_LAYERS:,} "
+            f"(module rflesson.coverage); raise the limit if you need more"
+        )
     rf = receptive_field(net, input_size)
     ndim = len(rf.size) if isinstance(rf.size, tuple) else 1
     nodes = _graph(net, input_size, ndim)
@@ -113,7 +136,8 @@ def coverage_map(net: object, input_size: int | tuple[int, ...] | None = None) -
     box = region.unclipped if ndim > 1 else (region.unclipped,)
     if sizes is not None:
         box = tuple((max(lo, 0), min(hi, n - 1)) for (lo, hi), n in zip(box, sizes, strict=True))
-    counts, offset = _count_paths(nodes, ndim, sizes, unit)
+    _check_cells(math.prod(max(hi - lo + 1, 0) for lo, hi in box))
+    counts, offset = _count_paths(nodes, ndim, sizes, unit, _Budget(MAX_WORK))
     return CoverageMap(_place(counts, offset, box), tuple(lo for lo, _ in box), unit, rf)
 
 
@@ -164,11 +188,52 @@ def _lengths(nodes: list[Node], sizes: tuple[int, ...] | None) -> dict[str, tupl
     return lengths
 
 
+# -- limits --------------------------------------------------------------------------------
+
+
+def _check_cells(cells: int) -> None:
+    if cells > MAX_CELLS:
+        raise ValueError(
+            f"the count would cover {cells:,} positions, more than MAX_CELLS = {MAX_CELLS:,} "
+            f"(module rflesson.coverage; an RF box that large needs gigabytes); use a "
+            f"smaller network or input_size, or raise the limit"
+        )
+
+
+class _Budget:
+    """The cell updates a count may still spend (``MAX_WORK``), charged before each step."""
+
+    def __init__(self, work: int) -> None:
+        self.left = work
+
+    def charge(self, counts: np.ndarray, cells: int, passes: int = 1) -> None:
+        """Pay for ``passes`` passes over an array of ``cells`` cells of ``counts``' kind."""
+        _check_cells(cells)
+        self.left -= cells * passes * _cell_cost(counts)
+        if self.left < 0:
+            raise ValueError(
+                f"counting these paths takes more than MAX_WORK = {MAX_WORK:,} cell updates "
+                f"(module rflesson.coverage; a deep network with a large RF box); use a "
+                f"shallower network or a smaller input_size, or raise the limit"
+            )
+
+
+def _cell_cost(counts: np.ndarray) -> int:
+    """Cost of one update: 1 for int64; for Python integers, more as their digits grow."""
+    if counts.dtype != object or counts.size == 0:
+        return 1
+    return 100 + int(counts.max()).bit_length() // 8
+
+
 # -- counting, from the output back to the input ---------------------------------------
 
 
 def _count_paths(
-    nodes: list[Node], ndim: int, sizes: tuple[int, ...] | None, unit: tuple[int, ...]
+    nodes: list[Node],
+    ndim: int,
+    sizes: tuple[int, ...] | None,
+    unit: tuple[int, ...],
+    budget: _Budget,
 ) -> tuple[np.ndarray, tuple[int, ...]]:
     """Path counts at the network input, as an array and the index of its first entry."""
     lengths = _lengths(nodes, sizes)
@@ -182,13 +247,13 @@ def _count_paths(
         if node.kind == "input":
             return counts, offset
         for source in node.inputs:
-            moved = _backward(node, counts, offset, lengths[source], lengths[node.name])
+            moved = _backward(node, counts, offset, lengths[source], lengths[node.name], budget)
             if moved is not None:
                 _accumulate(pending, source, *moved)
     return np.zeros((0,) * ndim, dtype=np.int64), (0,) * ndim
 
 
-def _backward(node: Node, counts, offset, n_in, n_out):
+def _backward(node: Node, counts, offset, n_in, n_out, budget: _Budget):
     """Counts at one input of ``node``, given the counts at its output."""
     if node.kind in ("pointwise", "merge"):
         if n_in is not None:  # a length-1 input broadcasts: every unit reads its unit 0
@@ -201,9 +266,9 @@ def _backward(node: Node, counts, offset, n_in, n_out):
     for axis, op in enumerate(node.axes):
         n = None if n_in is None else n_in[axis]
         if isinstance(op, Window):
-            counts, offset[axis] = _window_back(op, counts, offset[axis], axis)
+            counts, offset[axis] = _window_back(op, counts, offset[axis], axis, budget)
         else:
-            counts, offset[axis] = _taps_back(op, counts, offset[axis], axis, n)
+            counts, offset[axis] = _taps_back(op, counts, offset[axis], axis, n, budget)
         if n is not None:  # taps outside the input of this node read zero padding
             counts, offset[axis] = _crop(counts, offset[axis], axis, 0, n - 1)
         if counts.shape[axis] == 0:
@@ -218,20 +283,33 @@ def _widen(counts: np.ndarray, per_unit: int) -> np.ndarray:
     return counts
 
 
-def _window_back(op: Window, counts: np.ndarray, first: int, axis: int):
-    """A sliding window: unit ``u`` reads ``u*s - p + d*t`` for ``t < k``."""
-    counts = _widen(counts, op.kernel)
+def _window_back(op: Window, counts: np.ndarray, first: int, axis: int, budget: _Budget):
+    """A sliding window: unit ``u`` reads ``u*s - p + d*t`` for ``t < k``.
+
+    Position ``i`` collects the units whose taps land on it.  Spread the
+    units out at the stride (zeros between), then each position sums ``k``
+    entries spaced ``d`` apart: a running sum along every ``d``-th entry,
+    minus the same running sum ``k`` entries earlier.  The cost does not
+    grow with the kernel size.
+    """
+    units = counts.shape[axis]
+    counts = _widen(counts, max(op.kernel, units))  # the running sums reach sum(counts)
+    length = (units - 1) * op.stride + op.span
+    budget.charge(counts, counts.size // max(units, 1) * length, passes=3)
     moved = np.moveaxis(counts, axis, 0)
-    units = moved.shape[0]
-    out = np.zeros(((units - 1) * op.stride + op.span,) + moved.shape[1:], dtype=counts.dtype)
-    for t in range(op.kernel):
-        start = op.dilation * t
-        out[start : start + (units - 1) * op.stride + 1 : op.stride] += moved
+    spread = np.zeros((length,) + moved.shape[1:], dtype=counts.dtype)
+    spread[0 : (units - 1) * op.stride + 1 : op.stride] = moved
+    out = np.empty_like(spread)
+    for residue in range(min(op.dilation, length)):
+        running = np.cumsum(spread[residue :: op.dilation], axis=0, dtype=counts.dtype)
+        running[op.kernel :] -= running[: -op.kernel].copy()
+        out[residue :: op.dilation] = running
     return np.moveaxis(out, 0, axis), first * op.stride - op.pad_before
 
 
-def _taps_back(op, counts: np.ndarray, first: int, axis: int, n: int | None):
+def _taps_back(op, counts: np.ndarray, first: int, axis: int, n: int | None, budget: _Budget):
     """Any other axis operation, through its ``taps``: a small 0/1 matrix."""
+    budget.charge(counts, counts.size)
     units = range(first, first + counts.shape[axis])
     taps = [op.taps(u, n) for u in units]
     flat = [t for ts in taps for t in ts]

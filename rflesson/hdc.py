@@ -36,9 +36,14 @@ has holes).  ``M_1 = 1`` (``result.m1``) always means no holes.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
-from ._validate import as_int
+from ._validate import as_int, shown
+
+#: The most rates (layers) the rule is computed for; read at each call, raise it if needed.
+MAX_LAYERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -77,19 +82,20 @@ def max_gaps(rates: tuple[int, ...] | list[int]) -> tuple[int, ...]:
     (1, 2, 5)
     """
     rates = _rates(rates, minimum_layers=1)
-    m = [rates[-1]]
+    m = [rates[-1]]  # M_n, then M_{n-1}, ... down to M_1
     for r in reversed(rates[:-1]):
-        above = m[0]
-        m.insert(0, max(above - 2 * r, above - 2 * (above - r), r))
-    return tuple(m)
+        above = m[-1]
+        m.append(max(above - 2 * r, above - 2 * (above - r), r))
+    return tuple(reversed(m))
 
 
 def hdc_ok(rates: tuple[int, ...] | list[int], kernel_size: int = 3) -> HDCResult:
     """Wang et al. 2018's rule for a stack of dilated convolutions: ``M_2 <= K``.
 
     ``rates`` lists the dilation rates from the first layer (next to the
-    input) to the last; at least two layers, since the rule is about
-    ``M_2``.  The result is truthy when the rule holds and carries ``m2``
+    input) to the last, in that order (a set has no order and is refused);
+    at least two layers, since the rule is about ``M_2``, and at most
+    ``MAX_LAYERS`` (100 000).  The result is truthy when the rule holds and carries ``m2``
     and ``m`` (``M_i`` per layer).
 
     >>> hdc_ok([1, 2, 5]).m2, bool(hdc_ok([1, 2, 9]))
@@ -102,16 +108,28 @@ def hdc_ok(rates: tuple[int, ...] | list[int], kernel_size: int = 3) -> HDCResul
 
 
 def _rates(rates: object, minimum_layers: int) -> tuple[int, ...]:
-    if isinstance(rates, str) or not hasattr(rates, "__iter__"):
+    """The rates as a tuple of ints, first layer first; unordered input is refused."""
+    if isinstance(rates, Set | Mapping):
         raise TypeError(
-            f"rates must be a list or tuple of dilation rates, got {rates!r} "
+            f"rates must be in layer order (a list or tuple, first layer first); a "
+            f"{type(rates).__name__} has no order, got {shown(rates)}"
+        )
+    if isinstance(rates, str | bytes) or not hasattr(rates, "__iter__"):
+        raise TypeError(
+            f"rates must be a list or tuple of dilation rates, got {shown(rates)} "
             f"({type(rates).__name__})"
         )
-    values = tuple(as_int(f"rates[{i}]", r, minimum=1) for i, r in enumerate(rates))
+    read = list(itertools.islice(iter(rates), MAX_LAYERS + 1))
+    if len(read) > MAX_LAYERS:
+        raise ValueError(
+            f"rates lists more than rflesson.hdc.MAX_LAYERS = {MAX_LAYERS:,} layers; "
+            f"raise the limit if you need more"
+        )
+    values = tuple(as_int(f"rates[{i}]", r, minimum=1) for i, r in enumerate(read))
     if len(values) < minimum_layers:
         raise ValueError(
             f"rates must list at least {minimum_layers} dilation rate(s) "
             f"(the HDC rule compares M_2, the second layer's gap, with the kernel size); "
-            f"got {values!r}"
+            f"got {shown(values)}"
         )
     return values

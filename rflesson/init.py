@@ -25,33 +25,54 @@ True
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.weight_norm import WeightNorm
 
-from ._validate import as_float, as_int, one_of
+from ._validate import as_bool, as_float, as_int, one_of, shown
 
 PROFILES = ("gaussian", "ramp")
+#: The most taps in one kernel (all axes together) a profile is computed for; read at
+#: each call, raise it (``rflesson.init.MAX_TAPS = 2**24``) if you need more.
+MAX_TAPS = 2**20
 
 
 def _check_strength(strength: object) -> float:
-    value = as_float("strength", strength)
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+    try:
+        value = as_float("strength", strength)
+    except ValueError:  # NaN or infinity: say the range
+        value = math.nan
+    if not 0.0 <= value <= 1.0:
         raise ValueError(
             f"strength must be a number from 0 (usual init) to 1 (centre tap set to zero), "
-            f"got {strength!r}"
+            f"got {shown(strength)}"
         )
     return value
 
 
 def _kernel_shape(kernel_size: object) -> tuple[int, ...]:
     if isinstance(kernel_size, (tuple, list)):
+        if len(kernel_size) > 32:  # NumPy arrays have at most 64 axes
+            raise ValueError(f"kernel_size must have at most 32 axes, got {len(kernel_size)}")
         sizes = tuple(as_int("kernel_size", k, minimum=1) for k in kernel_size)
         if not sizes:
             raise ValueError("kernel_size must have at least one axis, got ()")
-        return sizes
-    return (as_int("kernel_size", kernel_size, minimum=1),) * 2
+    else:
+        sizes = (as_int("kernel_size", kernel_size, minimum=1),) * 2
+    _check_taps("kernel_size", math.prod(sizes))
+    return sizes
+
+
+def _check_taps(name: str, taps: int) -> None:
+    if taps > MAX_TAPS:
+        raise ValueError(
+            f"{name} gives a kernel of {taps:,} taps, more than rflesson.init.MAX_TAPS = "
+            f"{MAX_TAPS:,}; raise the limit if you need more"
+        )
 
 
 def _offsets(shape: tuple[int, ...]) -> list[np.ndarray]:
@@ -99,6 +120,7 @@ def center_profile(
     shape = _kernel_shape(kernel_size)
     strength = _check_strength(strength)
     one_of("profile", profile, PROFILES)
+    preserve_variance = as_bool("preserve_variance", preserve_variance)
     offsets = _offsets(shape)
     distance = np.sqrt(sum(o**2 for o in offsets))
     near, far = float(distance.min()), float(distance.max())
@@ -127,7 +149,18 @@ def scale_spread(factors: object) -> tuple[float, ...]:
     >>> scale_spread(np.ones((3, 3)))  # the usual 3x3 init: taps -1, 0, 1 equally likely
     (0.6666666666666667, 0.6666666666666667)
     """
-    scale = np.asarray(factors, dtype=np.float64) ** 2
+    if isinstance(factors, torch.Tensor):
+        factors = factors.detach().cpu() if not factors.is_meta else None
+    try:
+        array = np.asarray(factors)
+    except MemoryError:
+        raise ValueError("factors is far too large to be a kernel's scales") from None
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"factors must be an array of numbers (tap scales): {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"factors must be an array of real numbers, got {shown(factors)}")
+    _check_taps("factors", array.size)
+    scale = array.astype(np.float64) ** 2
     if scale.ndim < 1 or not np.all(np.isfinite(scale)) or scale.sum() <= 0:
         raise ValueError("factors must be a finite, non-empty map that is not all zero")
     scale = scale / scale.sum()
@@ -156,6 +189,11 @@ def predicted_sigma_ratio(
     """
     usual = profile_variance(kernel_size, 0.0, profile=profile)[0]
     scaled = profile_variance(kernel_size, strength, profile=profile)[0]
+    if usual == 0:
+        raise ValueError(
+            f"kernel_size {shown(kernel_size)} is one tap wide along the first axis: its ERF does "
+            f"not spread there, so there is no sigma to compare"
+        )
     return math.sqrt(scaled / usual)
 
 
@@ -191,6 +229,13 @@ def center_scaled_init_(
     strength: only the profile differs.  ``reset=False`` keeps the current
     weights and only applies the profile (to scale a custom init).
 
+    Weight-normalised convolutions (``torch.nn.utils.parametrizations.weight_norm``
+    and the older ``torch.nn.utils.weight_norm``) get the same weight: the
+    scaled weight is written back into the underlying parameters (direction
+    and norm), so the profile holds at the next forward pass.  A convolution
+    whose weight is computed some other way (e.g. the old ``spectral_norm``)
+    is refused with ``ValueError`` before anything changes.
+
     Raises ``ValueError`` for a strength outside [0, 1] (above 1 the centre
     factor would turn negative, which for zero-mean weights grows the centre's
     scale again) and ``TypeError`` for a non-module or non-number.
@@ -199,21 +244,82 @@ def center_scaled_init_(
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     strength = _check_strength(strength)
     one_of("profile", profile, PROFILES)
+    preserve_variance = as_bool("preserve_variance", preserve_variance)
+    reset = as_bool("reset", reset)
     if seed is not None:
-        seed = as_int("seed", seed, minimum=0)
+        seed = as_int("seed", seed, minimum=0, maximum=2**64 - 1)
+    convs = convolutions(module)
+    for conv in convs:
+        _check_scalable(conv)
     with torch.random.fork_rng(devices=[], enabled=seed is not None):
         if seed is not None:
             torch.manual_seed(seed)
-        for conv in convolutions(module):
-            if reset:
-                conv.reset_parameters()
+        for conv in convs:
             factors = center_profile(
                 tuple(conv.kernel_size),
                 strength,
                 profile=profile,
                 preserve_variance=preserve_variance,
             )
-            with torch.no_grad():
-                weight = conv.weight
-                conv.weight.mul_(torch.as_tensor(factors, dtype=weight.dtype, device=weight.device))
+            _scale_weight(conv, factors, reset)
     return module
+
+
+# -- where a convolution keeps its weight ---------------------------------------------------
+
+
+def _old_weight_norm(conv: nn.Module) -> WeightNorm | None:
+    """The hook of ``torch.nn.utils.weight_norm`` on ``conv.weight``, if it has one."""
+    for hook in conv._forward_pre_hooks.values():
+        if isinstance(hook, WeightNorm) and hook.name == "weight":
+            return hook
+    return None
+
+
+def _check_scalable(conv: nn.Module) -> None:
+    """Refuse a convolution whose weight this function cannot write back."""
+    if parametrize.is_parametrized(conv, "weight") or _old_weight_norm(conv) is not None:
+        return
+    if not isinstance(conv.weight, nn.Parameter):
+        raise ValueError(
+            f"module holds a {type(conv).__name__} whose weight is computed at run time "
+            f"(not a parameter, not weight-normalised: spectral_norm or a custom hook?); "
+            f"center_scaled_init_ can only scale a weight it can write back"
+        )
+
+
+def _scale_weight(conv: nn.Module, factors: np.ndarray, reset: bool) -> None:
+    """Multiply ``conv``'s weight by ``factors`` (after a fresh init when ``reset``)."""
+    plain = not parametrize.is_parametrized(conv, "weight") and _old_weight_norm(conv) is None
+    with torch.no_grad():
+        if plain:
+            if reset:
+                conv.reset_parameters()
+            scale = torch.as_tensor(factors, dtype=conv.weight.dtype, device=conv.weight.device)
+            conv.weight.mul_(scale)
+            return
+        weight = conv.weight.detach().clone()
+        if reset:
+            # torch's own init for this layer, drawn into a plain tensor (the layer's
+            # weight is computed) and resetting the real bias: the same draw as an
+            # unnormalised convolution makes
+            type(conv).reset_parameters(SimpleNamespace(weight=weight, bias=conv.bias))
+        weight *= torch.as_tensor(factors, dtype=weight.dtype, device=weight.device)
+        _write_weight(conv, weight)
+
+
+def _write_weight(conv: nn.Module, weight: torch.Tensor) -> None:
+    """Store ``weight`` in a weight-normalised convolution's underlying parameters."""
+    hook = _old_weight_norm(conv)
+    if hook is None:  # torch.nn.utils.parametrize: right_inverse finds the parameters
+        try:
+            conv.weight = weight
+        except NotImplementedError as error:
+            raise ValueError(
+                f"module holds a {type(conv).__name__} whose weight parametrization cannot "
+                f"be inverted, so its weight cannot be scaled: {error}"
+            ) from None
+        return
+    getattr(conv, hook.name + "_v").copy_(weight)
+    getattr(conv, hook.name + "_g").copy_(torch.norm_except_dim(weight, 2, hook.dim))
+    setattr(conv, hook.name, hook.compute_weight(conv))

@@ -22,8 +22,15 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._validate import as_float, as_int, one_of
+from ._validate import as_bool, as_float, as_int, one_of, shown
 from .layers import Layer
+
+#: Limits that keep a stack buildable (and measurable) in seconds and well under 2 GB.
+#: Read at each call: raise one (``rflesson.stacks.MAX_DEPTH = 5000``) if you need more.
+MAX_DEPTH = 1000  # layers
+MAX_WEIGHTS = 2**24  # weights in all the convolutions together (64 MiB in float32)
+MAX_STRIDE = 64  # beyond this, torch's backward pass slows down with the square of the stride
+MAX_SPAN = 2**20  # dilation * (kernel_size - 1) + 1: the pixels one kernel spans
 
 WEIGHTS = ("random", "uniform")
 ACTIVATIONS = (None, "relu", "tanh", "sigmoid")
@@ -35,14 +42,44 @@ def _per_layer(name: str, value: object, depth: int) -> tuple[int, ...]:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return (as_int(name, value, minimum=1),) * depth
     if isinstance(value, Sequence) and not isinstance(value, str):
-        values = tuple(as_int(name, v, minimum=1) for v in value)
-        if len(values) != depth:
+        if len(value) != depth:
             raise ValueError(
-                f"{name} must be an int or one value per layer ({depth}); "
-                f"got {len(values)} values: {value!r}"
+                f"{name} must be an int or one value per layer ({depth}); got {len(value)} values"
             )
-        return values
-    raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}")
+        return tuple(as_int(name, v, minimum=1) for v in value)
+    raise TypeError(f"{name} must be an int or a sequence of ints, got {shown(value)}")
+
+
+def _check_limits(
+    depth: int,
+    kernel_size: int,
+    channels: int,
+    in_channels: int,
+    strides: tuple[int, ...],
+    dilations: tuple[int, ...],
+) -> None:
+    """Refuse at once a stack beyond the documented limits (``MAX_DEPTH`` and co.)."""
+    if depth > MAX_DEPTH:
+        raise ValueError(
+            f"depth must be at most rflesson.stacks.MAX_DEPTH = {MAX_DEPTH}, got {depth} "
+            f"(raise the limit if you need more)"
+        )
+    weights = (in_channels + (depth - 1) * channels) * channels * kernel_size**2
+    if weights > MAX_WEIGHTS:
+        raise ValueError(
+            f"this stack would hold {weights:,} weights (depth, kernel_size, channels, "
+            f"in_channels), more than rflesson.stacks.MAX_WEIGHTS = {MAX_WEIGHTS:,}"
+        )
+    if max(strides) > MAX_STRIDE:
+        raise ValueError(
+            f"stride must be at most rflesson.stacks.MAX_STRIDE = {MAX_STRIDE}, got {max(strides)}"
+        )
+    span = max(dilations) * (kernel_size - 1) + 1
+    if span > MAX_SPAN:
+        raise ValueError(
+            f"dilation {max(dilations)} makes a {kernel_size}-tap kernel span {span:,} pixels, "
+            f"more than rflesson.stacks.MAX_SPAN = {MAX_SPAN:,}"
+        )
 
 
 class ConvStack(nn.Module):
@@ -124,6 +161,12 @@ def conv_stack(
     No biases: Luo et al.'s analysis has none, and a bias does not change a
     linear stack's gradient.  ``in_channels`` input channels, ``channels``
     channels everywhere else (the output too).
+
+    Limits (module constants, raise them if you need more): at most
+    ``MAX_DEPTH`` (1000) layers, ``MAX_WEIGHTS`` (2**24) weights in all,
+    stride at most ``MAX_STRIDE`` (64), and a kernel span
+    ``dilation * (kernel_size - 1) + 1`` of at most ``MAX_SPAN`` (2**20)
+    pixels.  Beyond them the call is refused at once with a ``ValueError``.
     """
     depth = as_int("depth", depth, minimum=1)
     kernel_size = as_int("kernel_size", kernel_size, minimum=1)
@@ -131,13 +174,15 @@ def conv_stack(
     in_channels = as_int("in_channels", in_channels, minimum=1)
     one_of("weights", weights, WEIGHTS)
     one_of("activation", activation, ACTIVATIONS)
+    if depth > MAX_DEPTH:  # before a per-layer tuple of that length is built
+        _check_limits(depth, kernel_size, channels, in_channels, (1,), (1,))
     strides = _per_layer("stride", stride, depth)
     dilations = _per_layer("dilation", dilation, depth)
-    dropout = as_float("dropout", dropout, minimum=0.0)
+    _check_limits(depth, kernel_size, channels, in_channels, strides, dilations)
+    dropout = as_float("dropout", dropout, minimum=0.0)  # NaN and infinity are refused
     if dropout >= 1.0:
         raise ValueError(f"dropout must be a probability below 1, got {dropout}")
-    if not isinstance(skip, bool):
-        raise TypeError(f"skip must be True or False, got {skip!r}")
+    skip = as_bool("skip", skip)
     gain = nn.init.calculate_gain(activation or "linear")
     convs = []
     for i, (s, d) in enumerate(zip(strides, dilations, strict=True)):

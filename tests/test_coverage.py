@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -161,6 +163,71 @@ def test_bad_input_is_reported_by_name():
         rfl.coverage("conv")
     with pytest.raises(ValueError, match="input_size"):
         rfl.coverage([Layer(5)] * 3, input_size=4)
+
+
+# -- issue 16: large kernels are fast, and the limits are refused at once ------------------
+
+
+def _box_counts(kernels: list[int]) -> np.ndarray:
+    """Paths through stride-1 boxes: the boxes convolved together (NumPy, independent)."""
+    counts = np.ones(1, dtype=np.int64)
+    for k in kernels:
+        counts = np.convolve(counts, np.ones(k, dtype=np.int64))
+    return counts
+
+
+@pytest.mark.parametrize("kernels", [[1000, 1000], [3000, 7, 250], [2, 999, 3]])
+def test_large_kernels_count_exactly_and_fast(kernels):
+    start = time.perf_counter()
+    counts = rfl.coverage([Layer(k) for k in kernels])
+    assert time.perf_counter() - start < 5.0
+    np.testing.assert_array_equal(counts, _box_counts(kernels))
+
+
+def test_large_dilated_strided_kernels_match_the_gradient():
+    layers = [Layer(3, stride=2), Layer(41, dilation=3), Layer(60, stride=3, dilation=2)]
+    cov = coverage_map(layers, 700)
+    _check_against(_gradient(_torch_layers(layers, 1), (700,), cov.unit), cov)
+
+
+def test_a_two_d_box_of_1000_squared_kernels_is_counted():
+    counts = rfl.coverage([Layer((1000, 1000))] * 2)
+    one = _box_counts([1000, 1000])
+    assert counts.shape == (1999, 1999)
+    np.testing.assert_array_equal(counts[::97, ::89], np.outer(one, one)[::97, ::89])
+
+
+@pytest.mark.parametrize(
+    "net, words",
+    [
+        ([Layer((3000, 3000))] * 2, "MAX_CELLS"),
+        ([Layer(10**9)], "MAX_CELLS"),
+        ([Layer(3)] * 5000, "MAX_LAYERS"),
+    ],
+)
+def test_beyond_the_limits_is_refused_at_once(net, words):
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=words):
+        rfl.coverage(net)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_too_much_work_is_refused_within_seconds():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="MAX_WORK"):
+        rfl.coverage([Layer((3, 3))] * 400)  # counts of 380 digits on an 801 x 801 box
+    assert time.perf_counter() - start < 30.0
+
+
+def test_the_limits_can_be_raised(monkeypatch):
+    monkeypatch.setattr(sys.modules["rflesson.coverage"], "MAX_CELLS", 8)
+    with pytest.raises(ValueError, match="MAX_CELLS = 8"):
+        rfl.coverage([Layer(3)] * 4)
+    monkeypatch.setattr(sys.modules["rflesson.coverage"], "MAX_CELLS", 9)
+    assert rfl.coverage([Layer(3)] * 4).tolist() == _box_counts([3] * 4).tolist()
+    monkeypatch.setattr(sys.modules["rflesson.coverage"], "MAX_WORK", 10)
+    with pytest.raises(ValueError, match="MAX_WORK = 10"):
+        rfl.coverage([Layer(3)] * 4)
 
 
 # -- against the gradient: layer lists --------------------------------------------------

@@ -22,6 +22,10 @@ def test_set_seed_rejects_bad_seed():
         rfl.set_seed(-1)
     with pytest.raises(TypeError, match="seed"):
         rfl.set_seed("0")
+    with pytest.raises(ValueError, match="seed.*4294967295"):
+        rfl.set_seed(2**32)  # NumPy's generator takes no more
+    rfl.set_seed(np.int64(2**32 - 1))
+    rfl.set_seed(torch.tensor(5))
 
 
 def test_check_environment_prints_versions(capsys):

@@ -4,6 +4,7 @@ batched against looped, side effects and bad input."""
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import pytest
@@ -268,3 +269,221 @@ def test_thread_count_is_restored():
     with pytest.raises(ValueError, match="threads"):
         erf_map(conv_stack(2), 9, n=2, threads=0)
     assert torch.get_num_threads() == before
+
+
+# -- issue 16: erf_map never returns garbage nor touches what it is given -----------------------
+
+
+def test_a_meta_model_is_refused_clearly():
+    meta = nn.Sequential(nn.Conv2d(1, 1, 3)).to("meta")
+    with pytest.raises(ValueError, match="meta"):
+        erf_map(meta, 9, n=2)
+    with pytest.raises(ValueError, match="meta"):
+        erf_map(lambda: meta, 9, n=2)
+
+
+@pytest.mark.parametrize("n, chunk", [(2, 16), (20, 3)])
+def test_a_factory_returning_an_existing_module_leaves_it_unchanged(n, chunk):
+    torch.manual_seed(0)
+    held = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 1, 3)).half()
+    held[0].weight.requires_grad_(False)  # a frozen layer stays frozen, the others trainable
+    held.train()
+    before = {k: v.clone() for k, v in held.state_dict().items()}
+    erf = erf_map(lambda: held, 9, n=n, chunk=chunk, train=False, dtype=torch.float64)
+    assert erf.sum() == pytest.approx(1.0)
+    assert [p.requires_grad for p in held.parameters()] == [False, True, True, True]
+    assert all(p.dtype == torch.float16 for p in held.parameters())
+    assert held.training
+    assert all(p.grad is None for p in held.parameters())
+    for k, v in held.state_dict().items():
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+
+
+def test_the_callers_hooks_do_not_fire():
+    net = nn.Sequential(nn.Conv2d(1, 1, 3), nn.ReLU(), nn.Conv2d(1, 1, 3))
+    calls = []
+    net[0].register_forward_hook(lambda *args: calls.append("forward"))
+    net[0].register_forward_pre_hook(lambda *args: calls.append("pre"))
+    net[2].register_forward_hook(lambda *args, **kw: calls.append("kwargs"), with_kwargs=True)
+    net.register_full_backward_hook(lambda *args: calls.append("backward"))
+    erf_map(net, 9, n=2)
+    erf_map(lambda: net, 9, n=3)
+    erf_map(lambda: net, 9, n=5, chunk=2)
+    erf_map(lambda: net, 9, n=1)
+    assert calls == []
+    net(torch.zeros(1, 1, 9, 9)).sum().backward()  # the hooks themselves are still there
+    assert {"forward", "pre", "kwargs", "backward"} <= set(calls)
+
+
+def test_old_weight_norm_keeps_working_without_its_hook_being_dropped():
+    torch.manual_seed(0)
+    with pytest.warns(FutureWarning):
+        conv = nn.utils.weight_norm(nn.Conv2d(1, 1, 3, bias=False))
+    plain = nn.Conv2d(1, 1, 3, bias=False)
+    with torch.no_grad():
+        plain.weight.copy_(conv.weight)
+    np.testing.assert_allclose(
+        erf_map(conv, 7, n=3, dtype=torch.float64), erf_map(plain, 7, n=3, dtype=torch.float64)
+    )
+
+
+def test_chunks_bound_the_networks_alive_and_give_the_same_map():
+    live, most = weakref.WeakSet(), [0]
+
+    class Counted(nn.Conv2d):
+        def __init__(self):
+            super().__init__(1, 1, 3, padding=1)
+            live.add(self)
+            most[0] = max(most[0], len(live))
+
+    factory = lambda: nn.Sequential(Counted(), nn.Dropout(0.3))  # noqa: E731
+    whole = erf_map(factory, 9, n=24, chunk=24, train=True)
+    assert most[0] >= 24
+    most[0] = 0
+    chunked = erf_map(factory, 9, n=24, chunk=4, train=True)
+    np.testing.assert_array_equal(whole, chunked)  # the same networks and dropout masks
+    assert most[0] <= 4, "one chunk of networks at a time"
+
+
+def test_a_2d_network_needs_two_input_axes():
+    net = nn.Sequential(nn.Conv2d(1, 1, 3))
+    with pytest.raises(ValueError, match="input_size.*1 axes.*2"):
+        erf_map(net, (9,), n=2)
+    with pytest.raises(ValueError, match="input_size"):
+        erf_map(lambda: net, (9, 9, 9), n=2)
+    assert erf_map(nn.Sequential(nn.Conv1d(1, 1, 3)), (9,), n=2).shape == (9,)
+
+
+@pytest.mark.parametrize("centre", [(-1, -1), (10,), (99, 99), (0, 21), (10, 10, 10)])
+def test_erf_stats_refuses_a_centre_outside_the_map(centre):
+    erf = _gaussian((21, 21), (3.0, 3.0))
+    with pytest.raises(ValueError, match="centre"):
+        erf_stats(erf, centre=centre)
+
+
+@pytest.mark.parametrize("centre", [(True, 1), (1.5, 2), "ab", 3])
+def test_erf_stats_refuses_a_centre_that_is_not_indices(centre):
+    with pytest.raises(TypeError, match="centre"):
+        erf_stats(_gaussian((21, 21), (3.0, 3.0)), centre=centre)
+
+
+def test_erf_stats_centre_inside_the_map_is_used():
+    erf = _gaussian((21, 21), (3.0, 3.0))
+    assert erf_stats(erf, centre=(10, 10)).size == erf_stats(erf).size
+    assert erf_stats(erf, centre=(0, 0)).size > erf_stats(erf).size  # a corner's low value
+
+
+@pytest.mark.parametrize(
+    "box, error",
+    [
+        (((15, 5), (5, 15)), ValueError),  # reversed
+        (((30, 40), (5, 15)), ValueError),  # beside the map
+        (((5, 15),), ValueError),  # one axis short
+        (((5, 15, 1), (5, 15)), TypeError),
+        (((5.0, 15), (5, 15)), TypeError),
+        ("box", ValueError),
+    ],
+)
+def test_erf_stats_refuses_a_bad_trf_box(box, error):
+    with pytest.raises(error, match="trf_box"):
+        erf_stats(_gaussian((21, 21), (3.0, 3.0)), trf_box=box)
+
+
+def test_erf_stats_box_beyond_the_map_is_clipped():
+    erf = _gaussian((21, 21), (3.0, 3.0))
+    assert erf_stats(erf, trf_box=((-5, 30), (-5, 30))).trf_mass == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (np.ones((5, 5)) * 1j, TypeError),
+        ([[1, 2], [3]], TypeError),
+        ("abc", TypeError),
+        (torch.empty(3, 3, device="meta"), ValueError),
+        (np.full((3, 3), np.nan), ValueError),
+    ],
+)
+def test_erf_stats_refuses_what_is_not_a_map(bad, error):
+    with pytest.raises(error, match="erf"):
+        erf_stats(bad)
+
+
+def test_erf_stats_reads_torch_tensors_and_refuses_huge_maps(monkeypatch):
+    tensor = torch.tensor(_gaussian((15, 15), (2.0, 2.0)), requires_grad=True)
+    assert erf_stats(tensor).sigma == pytest.approx(erf_stats(tensor.detach().numpy()).sigma)
+    monkeypatch.setattr("rflesson.erf.MAX_MAP_PIXELS", 100)
+    with pytest.raises(ValueError, match="MAX_MAP_PIXELS"):
+        erf_stats(np.ones((11, 11)))
+
+
+def test_area_ratio_bisection_agrees_with_a_linear_search():
+    rng = np.random.default_rng(0)
+    for shape in [(31, 31), (20, 33), (7,), (9, 4, 6)]:
+        erf = rng.random(shape) ** 4
+        erf /= erf.sum()
+        for t in (0.05, 0.2, 0.5, 0.9, 1.0):
+            centre = [s // 2 for s in shape]
+            for half in range(max(shape) + 1):
+                window = tuple(slice(max(0, c - half), c + half + 1) for c in centre)
+                if erf[window].sum() >= t - 1e-12:
+                    break
+            assert high_contribution_area_ratio(erf, t) == erf[window].size / erf.size
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(unit=True), TypeError, "unit"),
+        (dict(unit=(True, 1)), TypeError, "unit"),
+        (dict(unit=1.5), TypeError, "unit"),
+        (dict(dtype="float32"), TypeError, "dtype"),
+        (dict(dtype=torch.int64), TypeError, "dtype"),
+        (dict(train=1), TypeError, "train"),
+        (dict(batched="yes"), TypeError, "batched"),
+        (dict(threads=10**6), ValueError, "threads"),
+        (dict(seed=2**64), ValueError, "seed"),
+        (dict(n=10**9), ValueError, "MAX_INPUT_VALUES"),
+        (dict(input_size=10**5), ValueError, "MAX_INPUT_VALUES"),
+        (dict(input_size=None), TypeError, "input_size"),
+        (dict(in_channels=3), ValueError, "in_channels"),
+        (dict(inputs=torch.zeros(2, 3, 9, 9)), ValueError, "in_channels"),
+    ],
+)
+def test_more_bad_arguments_name_the_parameter(kwargs, error, words):
+    args = dict(input_size=9, n=2) | kwargs
+    with pytest.raises(error, match=words):
+        erf_map(conv_stack(2), **args)
+
+
+def test_the_input_limit_can_be_raised(monkeypatch):
+    monkeypatch.setattr("rflesson.erf.MAX_INPUT_VALUES", 100)
+    with pytest.raises(ValueError, match="MAX_INPUT_VALUES = 100"):
+        erf_map(conv_stack(1), 11, n=1)
+    monkeypatch.setattr("rflesson.erf.MAX_INPUT_VALUES", 121)
+    assert erf_map(conv_stack(1), 11, n=1).shape == (11, 11)
+
+
+def test_an_overflowing_measurement_is_an_error_not_nan():
+    net = nn.Sequential(nn.Conv2d(1, 1, 3, bias=False))
+    with torch.no_grad():
+        net[0].weight.fill_(float("nan"))
+    with pytest.raises(ValueError, match="not finite"):
+        erf_map(net, 7, n=2)
+
+
+def test_a_network_that_blocks_every_path_gives_zeros():
+    net = nn.Sequential(nn.Conv2d(1, 1, 3, bias=False))
+    with torch.no_grad():
+        net[0].weight.zero_()
+    assert not erf_map(net, 7, n=2).any()
+
+
+def test_fresh_networks_with_old_weight_norm_are_measured():
+    def factory():
+        with pytest.warns(FutureWarning):
+            return nn.utils.weight_norm(nn.Conv2d(1, 2, 3, bias=False))
+
+    batched = erf_map(factory, 7, n=4, seed=1, dtype=torch.float64)
+    looped = erf_map(factory, 7, n=4, seed=1, dtype=torch.float64, batched=False)
+    np.testing.assert_allclose(batched, looped, rtol=1e-10)

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from functools import reduce
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +94,29 @@ def test_bad_input():
         rfl.hdc_ok([1.5, 2])
     with pytest.raises(ValueError, match="kernel_size"):
         rfl.hdc_ok([1, 2], kernel_size=0)
+
+
+@pytest.mark.parametrize("unordered", [{5, 2, 1}, frozenset({1, 2}), {1: 2, 2: 5}])
+def test_unordered_rates_are_refused(unordered):
+    """A set would be read in sorted order: (1, 2, 5) has M_2 = 2, while (5, 2, 1) has 3."""
+    assert rfl.hdc_ok([5, 2, 1]).m2 == 3 and rfl.hdc_ok([1, 2, 5]).m2 == 2
+    with pytest.raises(TypeError, match="order"):
+        rfl.hdc_ok(unordered)
+
+
+def test_ordered_iterables_numpy_and_torch_rates_are_read():
+    assert rfl.hdc_ok(np.array([1, 2, 9])).m == rfl.hdc_ok((1, 2, 9)).m
+    assert rfl.hdc_ok(torch.tensor([1, 2, 9])).m == (3, 5, 9)
+    assert rfl.hdc_ok(iter([1, 2, 5])).ok
+    assert max_gaps(range(1, 4)) == rfl.hdc_ok([1, 2, 3]).m
+
+
+def test_too_many_rates_are_refused_at_once():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="MAX_LAYERS"):
+        rfl.hdc_ok(range(10**12))
+    assert time.perf_counter() - start < 1.0
+    assert len(rfl.hdc_ok([1, 2] * 5000).m) == 10_000  # long lists stay linear in time
 
 
 # -- the rule against the holes, across many rate lists ----------------------------------

@@ -17,6 +17,7 @@ from rflesson.init import (
     convolutions,
     predicted_sigma_ratio,
     profile_variance,
+    scale_spread,
 )
 
 
@@ -191,3 +192,74 @@ def test_gradient_variance_spreads_as_luo_theory_predicts(strength):
     x = np.arange(size) - size // 2
     measured = float((grad2.sum(0) * x**2).sum())
     assert measured == pytest.approx(depth * profile_variance(3, strength)[0], rel=0.04)
+
+
+# -- issue 16: weight-normalised convolutions, limits, odd values ---------------------------------
+
+
+def _weight_normalised(kind: str, conv: nn.Conv2d) -> nn.Conv2d:
+    if kind == "parametrizations":
+        return nn.utils.parametrizations.weight_norm(conv)
+    with pytest.warns(FutureWarning):
+        return nn.utils.weight_norm(conv)
+
+
+@pytest.mark.parametrize("kind", ["parametrizations", "old"])
+def test_weight_normalised_convolutions_are_scaled(kind):
+    torch.manual_seed(0)
+    conv = _weight_normalised(kind, nn.Conv2d(2, 3, 3))
+    weight = conv.weight.detach().clone()
+    parameters = [id(p) for p in conv.parameters()]
+    center_scaled_init_(conv, 1.0, reset=False)
+    expected = weight * torch.as_tensor(center_profile(3, 1.0), dtype=torch.float32)
+    conv(torch.zeros(1, 2, 5, 5))  # the old weight_norm recomputes the weight here
+    torch.testing.assert_close(conv.weight.detach(), expected)
+    assert float(conv.weight.detach()[:, :, 1, 1].abs().max()) == 0.0
+    assert [id(p) for p in conv.parameters()] == parameters, "an optimiser's references hold"
+
+
+@pytest.mark.parametrize("kind", ["parametrizations", "old"])
+def test_weight_normalised_reset_draws_what_a_plain_convolution_draws(kind):
+    torch.manual_seed(0)
+    plain = center_scaled_init_(nn.Conv2d(2, 3, 3), 0.7, seed=4)
+    normalised = center_scaled_init_(_weight_normalised(kind, nn.Conv2d(2, 3, 3)), 0.7, seed=4)
+    normalised(torch.zeros(1, 2, 5, 5))
+    torch.testing.assert_close(normalised.weight.detach(), plain.weight.detach())
+    torch.testing.assert_close(normalised.bias.detach(), plain.bias.detach())
+
+
+def test_a_weight_computed_some_other_way_is_refused_before_anything_changes():
+    torch.manual_seed(0)
+    first = nn.Conv2d(1, 1, 3)
+    spectral = nn.utils.spectral_norm(nn.Conv2d(1, 1, 3))
+    net = nn.Sequential(first, spectral)
+    before = first.weight.detach().clone()
+    with pytest.raises(ValueError, match="computed at run time"):
+        center_scaled_init_(net, 1.0)
+    torch.testing.assert_close(first.weight.detach(), before, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: center_profile(10**5, 0.5), "MAX_TAPS"),
+        (lambda: center_profile((3,) * 40, 0.5), "axes"),
+        (lambda: center_profile(3, 0.5, preserve_variance=1), "preserve_variance"),
+        (lambda: scale_spread(np.ones(10**7)), "MAX_TAPS"),
+        (lambda: scale_spread([[1, 2], [3]]), "factors"),
+        (lambda: scale_spread(np.ones((3, 3)) * 1j), "factors"),
+        (lambda: scale_spread("abc"), "factors"),
+        (lambda: predicted_sigma_ratio(1, 0.5), "kernel_size"),
+        (lambda: predicted_sigma_ratio((1, 3), 0.5), "kernel_size"),
+        (lambda: center_scaled_init_(nn.Conv2d(1, 1, 3), reset="no"), "reset"),
+        (lambda: center_scaled_init_(nn.Conv2d(1, 1, 3), seed=2**64), "seed"),
+    ],
+)
+def test_odd_arguments_get_clear_errors(call, words):
+    with pytest.raises((ValueError, TypeError), match=words):
+        call()
+
+
+def test_torch_and_numpy_values_are_read():
+    assert scale_spread(torch.ones(3, 3, requires_grad=True)) == pytest.approx((2 / 3, 2 / 3))
+    assert predicted_sigma_ratio(np.int64(3), torch.tensor(0.5)) == predicted_sigma_ratio(3, 0.5)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 import pytest
 import torch
 
@@ -77,3 +80,45 @@ def test_bad_input_names_the_parameter(kwargs, error):
     with pytest.raises(error) as info:
         conv_stack(**kwargs)
     assert next(k for k in kwargs if k != "depth" or len(kwargs) == 1) in str(info.value)
+
+
+# -- issue 16: limits and odd values ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(depth=10**6), "MAX_DEPTH"),
+        (dict(depth=10**400), "MAX_DEPTH"),
+        (dict(depth=2, kernel_size=10**5), "MAX_WEIGHTS"),
+        (dict(depth=2, channels=10**5), "MAX_WEIGHTS"),
+        (dict(depth=2, stride=10**5), "MAX_STRIDE"),
+        (dict(depth=2, stride=(1, 65)), "MAX_STRIDE"),
+        (dict(depth=2, dilation=10**400), "MAX_SPAN"),
+        (dict(depth=2, dropout=float("nan")), "dropout"),
+        (dict(depth=2, dropout=float("inf")), "dropout"),
+        (dict(depth=2, dropout=-0.1), "dropout"),
+    ],
+)
+def test_limits_and_odd_values_are_refused_at_once(kwargs, words):
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=words):
+        conv_stack(**kwargs)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_limits_can_be_raised(monkeypatch):
+    monkeypatch.setattr("rflesson.stacks.MAX_DEPTH", 2)
+    with pytest.raises(ValueError, match="MAX_DEPTH = 2"):
+        conv_stack(3)
+    monkeypatch.setattr("rflesson.stacks.MAX_DEPTH", 3)
+    assert len(conv_stack(3).layers()) == 3
+
+
+def test_numpy_and_torch_integers_are_integers():
+    net = conv_stack(np.int64(3), torch.tensor(5), channels=np.int32(2), stride=(np.int64(2), 1, 1))
+    assert len(net.layers()) == 3 and net.convs[0].kernel_size == (5, 5)
+    assert net.convs[0].stride == (2, 2)
+    with pytest.raises(TypeError, match="skip"):
+        conv_stack(2, skip=1)
+    assert conv_stack(2, skip=np.bool_(True)).skip is True

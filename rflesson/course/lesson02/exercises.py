@@ -145,10 +145,25 @@ def _depth_for_100():
         "the sum depends on every pixel either path sees."
     ),
     explain=N_(
-        "After the stem (3 pixels, jump 2) the 7x7 path sees 15 and the two 3x3 convolutions see "
-        "11, centred on the same pixel: the union is 15. Treating all four layers as a chain "
-        "would give 23, too large."
+        "After the stem ({stem} pixels, jump {jump}) the 7x7 path sees {wide} and the two 3x3 "
+        "convolutions see {deep}, centred on the same pixel: the union is {union}. Treating all "
+        "four layers as a chain would give {chain}, too large."
     ),
+    wrong_answers={
+        _CHAIN: N_(
+            "{chain} is what all four layers in a row would see, but the two branches run side "
+            "by side, not one after the other: find each path's field after the stem, then take "
+            "the larger one."
+        )
+    },
+    facts={
+        "stem": _PATHS["stem"],
+        "jump": _STEM_JUMP,
+        "wide": _PATHS["wide"],
+        "deep": _PATHS["deep"],
+        "union": max(_PATHS["wide"], _PATHS["deep"]),
+        "chain": _CHAIN,
+    },
 )
 def _two_paths():
     size = receptive_field(TwoPaths(), 32).size
