@@ -22,7 +22,7 @@ import importlib
 
 from . import zoo
 from .coverage import coverage, coverage_map
-from .env import check_environment, set_seed
+from .env import set_seed
 from .erf import erf_map, erf_stats, trf_box
 from .gradient import gradient_rf
 from .hdc import hdc_ok

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import rflesson as rfl
-from rflesson.env import environment_report
+from rflesson.course.environment import environment_report
 
 
 def test_set_seed_repeats_all_three_generators():
@@ -36,7 +36,7 @@ def test_check_environment_prints_versions(capsys):
 
 
 def test_missing_widget_extension_is_explained(monkeypatch):
-    import rflesson.env as env
+    import rflesson.course.environment as env
 
     real = env._version
     monkeypatch.setattr(env, "_version", lambda p: None if p == "jupyterlab_widgets" else real(p))

@@ -7,6 +7,7 @@ never the reverse.  The notebooks reach every name below as ``rfl.<name>``.
 """
 
 from .check import check
+from .environment import check_environment, environment_report
 from .i18n import current_language, say, set_language, tr
 from .lesson00.sliding_window import draw_sliding_window, output_size_demo, sliding_window
 from .lesson01.bio import (
