@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import matplotlib
@@ -21,9 +22,10 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from torch import nn
 
-from ...erf import Box, ErfStats, erf_stats
+from ...erf import Box, ErfStats, erf_stats, loglog_slope
 from ...erf_exact import StackBatch, outer_stats, stack_erf, uniform_profile_1d, work
 from ..blit import BlitCanvas, nice_ceiling
+from ..i18n import N_, _
 from ..style import COLORS, ERF_CMAP
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
 
@@ -63,7 +65,7 @@ def draw_erf(
                 fill=False,
                 edgecolor=COLORS["rf"],
                 lw=1.5,
-                label="theoretical RF" if label_box else None,
+                label=_("theoretical RF") if label_box else None,
             )
         )
     ax.set_xticks([])
@@ -102,13 +104,14 @@ def draw_profile(ax: Axes, erf: np.ndarray, exact: np.ndarray, variance: float, 
     measured = erf.sum(axis=0)
     x = np.arange(len(measured)) - len(measured) // 2
     xe = np.arange(len(exact)) - len(exact) // 2
-    ax.plot(x, measured, "o", color=COLORS["erf"], ms=4, label=f"measured ({label})")
-    ax.plot(xe, exact, "-", color=COLORS["rf"], lw=1.5, label="box convolved with itself")
+    measured_label = _("measured ({label})").format(label=label)
+    ax.plot(x, measured, "o", color=COLORS["erf"], ms=4, label=measured_label)
+    ax.plot(xe, exact, "-", color=COLORS["rf"], lw=1.5, label=_("box convolved with itself"))
     fine = np.linspace(x[0], x[-1], 400)
     gauss = np.exp(-(fine**2) / (2 * variance)) / math.sqrt(2 * math.pi * variance)
-    ax.plot(fine, gauss, "--", color=COLORS["muted"], lw=1, label="Gaussian, same variance")
-    ax.set_xlabel("input column relative to the centre")
-    ax.set_ylabel("share of the ERF")
+    ax.plot(fine, gauss, "--", color=COLORS["muted"], lw=1, label=_("Gaussian, same variance"))
+    ax.set_xlabel(_("input column relative to the centre"))
+    ax.set_ylabel(_("share of the ERF"))
     ax.set_ylim(0, 1.5 * float(measured.max()))  # room for the legend above the peak
     ax.legend(fontsize=8, loc="upper right")
 
@@ -122,11 +125,14 @@ def draw_before_after(
     a label), so one sees how much of the ERF reaches its edges.
     """
     axes = fig.subplots(1, 3)
-    for ax, erf, when in ((axes[0], before, "before"), (axes[1], after, "after")):
-        draw_erf(ax, erf, box=box, title=f"{when}: size {erf_stats(erf).size:.1f} px")
+    titles = (_("before: size {size:.1f} px"), _("after: size {size:.1f} px"))
+    for ax, erf, title in zip(axes[:2], (before, after), titles, strict=True):
+        draw_erf(ax, erf, box=box, title=title.format(size=erf_stats(erf).size))
     for erf, colour, label in (
-        (before, COLORS["muted"], "before"),
-        (after, COLORS["erf"], "after"),
+        # TRANSLATORS: legend of the ERF profile before training
+        (before, COLORS["muted"], _("before")),
+        # TRANSLATORS: legend of the ERF profile after training
+        (after, COLORS["erf"], _("after")),
     ):
         profile = erf.sum(axis=0)
         x = np.arange(profile.size) - profile.size // 2
@@ -137,19 +143,69 @@ def draw_before_after(
         half,
         color=COLORS["rf_light"],
         alpha=0.5,
-        label=f"the task's {square}x{square} square",
+        label=_("the task's {square}x{square} square").format(square=square),
     )
-    axes[2].set_xlabel("column from the centre")
+    axes[2].set_xlabel(_("column from the centre"))
     axes[2].set_ylim(0, 1.5 * float(max(before.sum(axis=0).max(), after.sum(axis=0).max())))
-    axes[2].set_ylabel("share of the ERF")
+    axes[2].set_ylabel(_("share of the ERF"))
     axes[2].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+
+
+def draw_sqrt_law(
+    fig: Figure, depths: Sequence[int], sizes: dict[str, np.ndarray], trf_sizes: np.ndarray
+) -> None:
+    """ERF sizes against depth on log-log axes (left) and their share of the TRF (right).
+
+    ``sizes`` maps a label to the ERF sizes at ``depths``; ``trf_sizes`` are the
+    theoretical RF sizes there.  On these axes a power law is a straight line whose
+    slope is its exponent: the legend gives each fitted slope, and the right panel a
+    dotted ``1/sqrt(n)`` guide.
+    """
+    depths = np.asarray(depths)
+    trf_sizes = np.asarray(trf_sizes, dtype=float)
+    colours = (COLORS["accent"], COLORS["erf"], COLORS["ok"])
+    left, right = fig.subplots(1, 2)
+    for i, (label, values) in enumerate(sizes.items()):
+        colour = colours[i % len(colours)]
+        slope = loglog_slope(depths, values)
+        fitted = _("{label}: slope {slope:.2f}").format(label=label, slope=slope)
+        left.loglog(depths, values, "o-", color=colour, label=fitted)
+        right.loglog(depths, np.asarray(values) / trf_sizes, "o-", color=colour, label=label)
+    trf_label = _("TRF 2n+1: slope {slope:.2f}").format(slope=loglog_slope(depths, trf_sizes))
+    left.loglog(depths, trf_sizes, "s--", color=COLORS["rf"], label=trf_label)
+    right.loglog(depths, 1.8 / np.sqrt(depths), ":", color=COLORS["muted"], label="∝ 1/√n")
+    left.set_ylabel(_("size (pixels)"))
+    right.set_ylabel(_("ERF size / TRF size"))
+    for ax, ticks in ((left, [5, 10, 20, 40, 80]), (right, [0.2, 0.3, 0.5, 1.0])):
+        ax.set_xlabel(_("layers n"))
+        ax.minorticks_off()
+        ax.set_xticks(depths, [str(d) for d in depths])
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        ax.legend(fontsize=8)
     fig.tight_layout()
 
 
 # -- the explorer --------------------------------------------------------------------------
 
-#: Sub-sampling and dilation choices of the explorer.
-LAYOUTS = ("plain", "stride 2 (first 2 layers)", "dilation 2")
+#: Sub-sampling and dilation choices of the explorer (the values ``explore_erf`` takes),
+#: with what its menu shows for each (translated when shown).
+_LAYOUT_LABELS = {
+    # TRANSLATORS: the explorer's layout without sub-sampling or dilation
+    "plain": N_("plain"),
+    "stride 2 (first 2 layers)": N_("stride 2 (first 2 layers)"),
+    "dilation 2": N_("dilation 2"),
+}
+LAYOUTS = tuple(_LAYOUT_LABELS)
+_WEIGHT_LABELS = {"random": N_("random"), "uniform": N_("uniform")}
+# TRANSLATORS: no activation function (a linear network)
+_ACTIVATION_LABELS = {"none": N_("none"), "relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+#: What the explorer says when no pixel reaches the unit (translated when shown: the
+#: result that carries it is cached, and the language may change in between).
+_NO_PATH = N_(
+    "No input pixel moves this unit: every path is blocked "
+    "(for example all ReLUs on it are off). Try fewer layers or another activation."
+)
 EXPLORER_MAX_DEPTH = 40
 EXPLORER_SAMPLES = 8
 EXPLORER_CHANNELS = 2
@@ -178,7 +234,8 @@ class ExplorerResult:
     ``"measured"`` (the whole theoretical field, ``side`` pixels a side) or
     ``"cut"`` (too large to measure in time: a ``side`` x ``side`` input,
     smaller than the field; ``stats`` is then None, as numbers of the middle
-    of the field would not describe the whole).
+    of the field would not describe the whole).  ``problem``, when set, is
+    the English text of what went wrong, translated when shown.
     """
 
     depth: int
@@ -315,12 +372,8 @@ def explore_erf(
         method=method,
         lattice_step=batch.lattice_step(),
     )
-    if not erf.sum() > 0:
-        problem = (
-            "No input pixel moves this unit: every path is blocked "
-            "(for example all ReLUs on it are off). Try fewer layers or another activation."
-        )
-        return ExplorerResult(erf=None, stats=None, problem=problem, **settings)
+    if not erf.sum() > 0:  # the problem is translated when shown (the result is cached)
+        return ExplorerResult(erf=None, stats=None, problem=_NO_PATH, **settings)
     if method == "measured":
         stats = erf_stats(erf)
     erf = erf.astype(np.float32)  # for the picture; the numbers come from float64
@@ -406,8 +459,8 @@ class _ExplorerView:
         ax = self.profile_ax
         self.bars = ax.stairs([0.0], [0.0, 1.0], fill=True, color=_BAR_COLOUR, lw=0)
         self.edges = [ax.axvline(0.0, color=COLORS["rf"], lw=1.5) for _ in range(2)]
-        ax.set_xlabel("column from the centre (orange: theoretical RF edge)")
-        ax.set_ylabel("share of the ERF")
+        ax.set_xlabel(_("column from the centre (orange: theoretical RF edge)"))
+        ax.set_ylabel(_("share of the ERF"))
         ax.xaxis.set_major_locator(MaxNLocator(7, integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(4))
         self.message = fig.text(0.5, 0.5, "", ha="center", va="center", wrap=True)
@@ -418,7 +471,7 @@ class _ExplorerView:
         shown = result.problem is None
         for ax in (self.map_ax, self.profile_ax):
             ax.set_visible(shown)
-        self.message.set_text(result.problem or "")
+        self.message.set_text(_(result.problem) if result.problem else "")
         if not shown:
             return changing, ("problem",)
         step = _shown_step(result)
@@ -429,11 +482,11 @@ class _ExplorerView:
         self.image.set_interpolation("antialiased" if big else "nearest")
         self.box.set_visible(not result.cut)
         if result.cut:
-            self.title.set_text(_CUT_TITLE.format(side=result.side, trf=result.trf_size))
+            self.title.set_text(_(_CUT_TITLE).format(side=result.side, trf=result.trf_size))
             self.title.set_color(COLORS["warn"])
         else:
-            side = result.side
-            self.title.set_text(_WHOLE_TITLE.format(side=side, how=_HOW[result.method]))
+            title = _EXACT_TITLE if result.method == "exact" else _MEASURED_TITLE
+            self.title.set_text(_(title).format(side=result.side))
             self.title.set_color("black")
         shares, edges = _column_profile(result)
         self.bars.set_data(shares, edges)
@@ -450,9 +503,9 @@ class _ExplorerView:
 
 
 _BAR_COLOUR = "#bd98c9"  # COLORS["erf"] at 60 % on white, opaque: thin bars do not shimmer
-_WHOLE_TITLE = "ERF on the whole {side}x{side} field ({how})"
-_CUT_TITLE = "field cut at {side} of {trf} px:\ntoo large to measure in time"
-_HOW = {"exact": "exact", "measured": "measured"}
+_EXACT_TITLE = N_("ERF on the whole {side}x{side} field (exact)")
+_MEASURED_TITLE = N_("ERF on the whole {side}x{side} field (measured)")
+_CUT_TITLE = N_("field cut at {side} of {trf} px:\ntoo large to measure in time")
 
 
 def draw_explorer(fig: Figure, result: ExplorerResult) -> None:
@@ -482,40 +535,41 @@ def _r2_text(stats: ErfStats, depth: int) -> str:
     return f"{stats.gaussian_r2:.3f}"
 
 
-_CUT_LINE = (
+_CUT_LINE = N_(
     "theoretical RF <b>{trf}</b> px &nbsp; <b>field cut at {side} px</b>: measuring the whole "
     "field would take too long for a slider, so no numbers are shown (they would describe only "
     "the middle of the field). Fewer layers or a smaller kernel fit."
 )
-_NUMBERS_LINE = (
+_NUMBERS_LINE = N_(
     "theoretical RF <b>{trf}</b> px &nbsp; ERF size <b>{size:.1f}</b> px (ERF/TRF {ratio:.2f}) "
     "&nbsp; σ = {sigma:.2f} px &nbsp; Gaussian R² {r2} &nbsp; ({how})"
 )
-_EXACT_HOW = "exact: every weight equal, a box convolved with itself once per layer"
-_MEASURED_HOW = "{n} random networks and inputs, {c} channels"
-_ONE_LAYER = "One layer: the ERF is the kernel itself; a Gaussian fit means nothing here."
-_LATTICE = (
-    "Dilation {step} in every layer: only every {step}th pixel (in each direction) reaches the "
+_EXACT_HOW = N_("exact: every weight equal, a box convolved with itself once per layer")
+_MEASURED_HOW = N_("{n} random networks and inputs, {c} channels")
+_ONE_LAYER = N_("One layer: the ERF is the kernel itself; a Gaussian fit means nothing here.")
+_LATTICE = N_(
+    "Dilation {step} in every layer: only one pixel in {step} (in each direction) reaches the "
     "unit. The map has holes (gridding), which lower its size and its Gaussian fit."
 )
-_LATTICE_SHRUNK = (
-    " The picture shows only those pixels: at this size the holes are too fine to draw."
+_LATTICE_SHRUNK = N_(
+    "The picture shows only those pixels: at this size the holes are too fine to draw."
 )
 
 
 def describe_explorer(result: ExplorerResult) -> str:
     """One line of numbers under the sliders."""
     if result.problem:
-        return f"<b>{result.problem}</b>"
+        problem = _(result.problem)
+        return f"<b>{problem}</b>"
     if result.cut:
-        return _CUT_LINE.format(trf=result.trf_size, side=result.side)
+        return _(_CUT_LINE).format(trf=result.trf_size, side=result.side)
     s = result.stats
     how = (
-        _EXACT_HOW
+        _(_EXACT_HOW)
         if result.method == "exact"
-        else _MEASURED_HOW.format(n=EXPLORER_SAMPLES, c=EXPLORER_CHANNELS)
+        else _(_MEASURED_HOW).format(n=EXPLORER_SAMPLES, c=EXPLORER_CHANNELS)
     )
-    text = _NUMBERS_LINE.format(
+    text = _(_NUMBERS_LINE).format(
         trf=result.trf_size,
         size=s.size,
         ratio=s.size / result.trf_size,
@@ -524,12 +578,17 @@ def describe_explorer(result: ExplorerResult) -> str:
         how=how,
     )
     if result.depth == 1:
-        text += "<br>" + _ONE_LAYER
+        text += "<br>" + _(_ONE_LAYER)
     elif result.lattice_step > 1:
-        text += "<br>" + _LATTICE.format(step=result.lattice_step)
+        text += "<br>" + _(_LATTICE).format(step=result.lattice_step)
         if _shown_step(result) > 1:
-            text += _LATTICE_SHRUNK
+            text += " " + _(_LATTICE_SHRUNK)
     return text
+
+
+def _labelled(labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(shown label, value) pairs for a drop-down menu: the label translated, the value not."""
+    return [(_(label), value) for value, label in labels.items()]
 
 
 def erf_explorer(**start: object) -> LiveFigure:
@@ -544,13 +603,14 @@ def erf_explorer(**start: object) -> LiveFigure:
     )
     values.update(start)
     controls = {
-        "depth": int_slider("layers", values["depth"], 1, EXPLORER_MAX_DEPTH),
-        "kernel": dropdown("kernel", (3, 5, 7), values["kernel"]),
-        "weights": dropdown("weights", ("random", "uniform"), values["weights"]),
+        "depth": int_slider(_("layers"), values["depth"], 1, EXPLORER_MAX_DEPTH),
+        "kernel": dropdown(_("kernel"), (3, 5, 7), values["kernel"]),
+        "weights": dropdown(_("weights"), _labelled(_WEIGHT_LABELS), values["weights"]),
         "activation": dropdown(
-            "activation", ("none", "relu", "tanh", "sigmoid"), values["activation"]
+            _("activation"), _labelled(_ACTIVATION_LABELS), values["activation"]
         ),
-        "layout": dropdown("layout", LAYOUTS, values["layout"]),
+        # TRANSLATORS: the explorer's menu of sub-sampling or dilation
+        "layout": dropdown(_("layout"), _labelled(_LAYOUT_LABELS), values["layout"]),
         "dropout": float_slider("dropout", values["dropout"], 0.0, 0.5, 0.1),
     }
     return LiveFigure(

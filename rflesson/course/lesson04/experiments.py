@@ -7,7 +7,9 @@
   theoretical box and statistics on that input;
 * :func:`over_seeds`: the same setting measured with several seeds, so that
   a difference between two settings can be weighed against the spread
-  between seeds (:class:`SeedSpread`).
+  between seeds (:class:`SeedSpread`);
+* :func:`training_progress`: the progress bar of section 6's training, in
+  the course's language.
 
 Everything is measured in float64: Luo's size measure counts pixels above
 a threshold, and a float32 map differs in its last bits from one CPU to the
@@ -25,9 +27,11 @@ import numpy as np
 import torch
 
 from ..._validate import as_int
+from ...context_task import text_progress
 from ...erf import Box, ErfStats, erf_map, erf_stats, trf_box
 from ...rf import input_region, receptive_field
 from ...stacks import conv_stack
+from ..i18n import _, ngettext
 from ..tables import html_table, text_table
 
 #: The seeds of every "mean ± spread" in notebook 04.
@@ -167,11 +171,13 @@ class SpreadTable:
         first = self.rows[0]
         count = len(first.seeds)
         return (
-            "setting",
-            f"size (px), {count} seeds",
+            _("setting"),
+            _("size (px), {count} seeds").format(count=count),
             "σ (px)",
-            f"Gaussian R², {first.n} networks",
-            f"R² of all {count * first.n}",
+            ngettext("Gaussian R², {n} network", "Gaussian R², {n} networks", first.n).format(
+                n=first.n
+            ),
+            _("R² of all {total}").format(total=count * first.n),
         )
 
     def _lines(self) -> list[tuple[str, ...]]:
@@ -196,3 +202,18 @@ class SpreadTable:
 
     def _repr_html_(self) -> str:
         return html_table(self._headers(), self._lines())
+
+
+def training_progress(step: int, steps: int, loss: float, accuracy: float) -> None:
+    """Print a progress bar each quarter of a training run, in the course's language.
+
+    For ``train_context_model(..., progress=training_progress)``: the same
+    deterministic bar as its own (so stored outputs compare exactly), with
+    the words translated.  ``loss`` and ``accuracy`` are not shown.
+    """
+    if text_progress(step, steps) is None:  # not at a quarter
+        return
+    done = round(20 * step / steps)
+    bar = "#" * done + "." * (20 - done)
+    line = _("training [{bar}] step {step:>4}/{steps}").format(bar=bar, step=step, steps=steps)
+    print(line, flush=True)
