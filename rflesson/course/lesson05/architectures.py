@@ -43,6 +43,7 @@ from torch import nn
 
 from ..._validate import as_int, one_of
 from ...init import center_scaled_init_
+from ..i18n import N_, _
 from ..lesson04.experiments import side_holding_field
 from ..tables import html_table, text_table
 
@@ -115,7 +116,7 @@ def plain_stack(
 def residual_stack(depth: int, channels: int, *, in_channels: int = 1) -> nn.Sequential:
     """A 3x3 stem, then ``depth - 1`` pre-activation blocks ``x + conv(relu(x))``."""
     blocks: list[nn.Module] = [_conv(in_channels, channels, 3)]
-    for _ in range(depth - 1):
+    for _block in range(depth - 1):
         blocks.append(Residual(nn.Sequential(nn.ReLU(), _conv(channels, channels, 3))))
     return nn.Sequential(*blocks)
 
@@ -125,7 +126,7 @@ def large_depthwise_stack(
 ) -> nn.Sequential:
     """A 3x3 stem, then blocks of a ``kernel`` x ``kernel`` depthwise conv, ReLU, a 1x1 conv."""
     layers: list[nn.Module] = [_conv(in_channels, channels, 3)]
-    for _ in range(blocks):
+    for _block in range(blocks):
         layers += [
             nn.ReLU(),
             _conv(channels, channels, kernel, groups=channels),
@@ -140,11 +141,20 @@ class Design:
     """One architecture in the comparison: a name, one line of explanation and a builder.
 
     ``build()`` returns a network with fresh random weights on every call.
+    The explanation is kept as an English template and its values
+    (``what``, ``details``), so that :attr:`description` speaks the
+    language chosen when it is shown.
     """
 
     name: str
-    description: str
+    what: str
     build: Callable[[], nn.Module] = field(repr=False)
+    details: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def description(self) -> str:
+        """The explanation in the current language, e.g. "8 x 3x3, 16 channels"."""
+        return _(self.what).format(**dict(self.details))
 
     def parameters(self) -> int:
         """Number of trainable weights and biases."""
@@ -162,41 +172,61 @@ def designs(channels: int = 16, depth: int = 8) -> list[Design]:
     def scaled():
         return center_scaled_init_(plain_stack([3] * n, c), 1.0, reset=False)
 
+    layers_channels = N_("{layers} x {k}x{k}, {channels} channels")
     return [
-        Design("plain", f"{n} x 3x3, {c} channels", lambda: plain_stack([3] * n, c)),
         Design(
-            "deeper", f"{4 * n} x 3x3, {narrow} channels", lambda: plain_stack([3] * 4 * n, narrow)
+            "plain",
+            layers_channels,
+            lambda: plain_stack([3] * n, c),
+            (("layers", n), ("k", 3), ("channels", c)),
+        ),
+        Design(
+            "deeper",
+            layers_channels,
+            lambda: plain_stack([3] * 4 * n, narrow),
+            (("layers", 4 * n), ("k", 3), ("channels", narrow)),
         ),
         Design(
             "strided",
-            "stride 2 in layers 2 and 4",
+            N_("stride 2 in layers 2 and 4"),
             lambda: plain_stack([3] * n, c, strides=[1, 2, 1, 2] + [1] * (n - 4)),
         ),
         Design(
             "pooled",
-            "3x3 avg-pool, stride 2, after layers 2 and 4",
+            N_("3x3 avg-pool, stride 2, after layers 2 and 4"),
             lambda: plain_stack([3] * n, c, pool_after=(2, 4)),
         ),
         Design(
             "dilated-gridding",
-            f"dilation 2 in all {n} layers",
+            N_("dilation 2 in all {layers} layers"),
             lambda: plain_stack([3] * n, c, dilations=[2] * n),
+            (("layers", n),),
         ),
         Design(
             "dilated-hybrid",
-            "dilations " + ",".join(map(str, hybrid)),
+            N_("dilations {rates}"),
             lambda: plain_stack([3] * n, c, dilations=hybrid),
+            (("rates", ",".join(map(str, hybrid))),),
         ),
-        Design("large-kernel", f"{n} x 5x5, {wide5} channels", lambda: plain_stack([5] * n, wide5)),
+        Design(
+            "large-kernel",
+            layers_channels,
+            lambda: plain_stack([5] * n, wide5),
+            (("layers", n), ("k", 5), ("channels", wide5)),
+        ),
         Design(
             "large-depthwise",
-            f"3x3 stem + {n // 2} x (15x15 depthwise + 1x1), {c} channels",
+            N_("3x3 stem + {blocks} x (15x15 depthwise + 1x1), {channels} channels"),
             lambda: large_depthwise_stack(n // 2, 15, c),
+            (("blocks", n // 2), ("channels", c)),
         ),
         Design(
-            "residual", f"3x3 stem + {n - 1} x (x + conv(relu x))", lambda: residual_stack(n, c)
+            "residual",
+            N_("3x3 stem + {blocks} x (x + conv(relu x))"),
+            lambda: residual_stack(n, c),
+            (("blocks", n - 1),),
         ),
-        Design("center-scaled", "plain, centre-scaled init, strength 1", scaled),
+        Design("center-scaled", N_("plain, centre-scaled init, strength 1"), scaled),
     ]
 
 
@@ -212,7 +242,7 @@ class DesignERF:
     """The ERF measures of one design (one row of :class:`DesignTable`)."""
 
     name: str
-    description: str
+    design: Design = field(repr=False, compare=False)
     parameters: int
     trf: int  # theoretical RF side (pixels)
     erf_size: float  # Luo et al.'s size: sqrt(#pixels above (1 - 0.9545) x centre)
@@ -222,6 +252,11 @@ class DesignERF:
     high_contribution: float  # the course's version of RepLKNet's area ratio at threshold t
     output_side: int
     erf: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def description(self) -> str:
+        """What the design is, in the current language (see :attr:`Design.description`)."""
+        return self.design.description
 
     @property
     def erf_over_trf(self) -> float:
@@ -251,17 +286,18 @@ class DesignTable:
     def __iter__(self):
         return iter(self.rows)
 
+    #: Column headers (translated when shown).
     HEADERS = (
-        "design",
-        "what",
-        "weights",
+        N_("design"),
+        N_("what"),
+        N_("weights"),
         "TRF",
-        "ERF size",
-        "ERF σ",
+        N_("ERF size"),
+        N_("ERF σ"),
         "ERF/TRF",
-        "Gauss R²",
-        "high-contrib.",
-        "output",
+        N_("Gauss R²"),
+        N_("high-contrib."),
+        N_("output"),
     )
 
     def _cells(self, row: DesignERF) -> tuple[str, ...]:
@@ -278,13 +314,16 @@ class DesignTable:
             f"{row.output_side}x{row.output_side}",
         )
 
+    def _headers(self) -> list[str]:
+        return [_(header) for header in self.HEADERS]
+
     def __str__(self) -> str:
-        return text_table(self.HEADERS, [self._cells(r) for r in self.rows])
+        return text_table(self._headers(), [self._cells(r) for r in self.rows])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return html_table(self.HEADERS, [self._cells(r) for r in self.rows])
+        return html_table(self._headers(), [self._cells(r) for r in self.rows])
 
 
 @lru_cache(maxsize=4)
@@ -328,7 +367,7 @@ def compare_designs(
         rows.append(
             DesignERF(
                 name=item.name,
-                description=item.description,
+                design=item,
                 parameters=sum(p.numel() for p in example.parameters()),
                 trf=int(rf.size[0]),
                 erf_size=stats.size,

@@ -32,6 +32,7 @@ from ...erf import ErfStats, erf_stats
 from ...erf_exact import StackBatch, stack_erf
 from ...init import _check_strength, center_profile, predicted_sigma_ratio
 from ..blit import BlitCanvas, nice_ceiling
+from ..i18n import N_, _, ngettext
 from ..style import COLORS, ERF_CMAP
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
 from .experiments import (
@@ -81,9 +82,10 @@ def draw_init_profiles(fig: Figure, strengths=(0.0, 0.5, 1.0), kernel_size: int 
     top = max(float(p.max()) for p in profiles)
     axes = fig.subplots(2, len(strengths))
     for column, (strength, factors) in enumerate(zip(strengths, profiles, strict=True)):
-        _kernel_image(axes[0, column], factors, f"scale, strength {strength:g}", top)
+        title = _("scale, strength {strength:g}").format(strength=strength)
+        _kernel_image(axes[0, column], factors, title, top)
         measured = one_layer_erf(strength, kernel_size=kernel_size)
-        _kernel_image(axes[1, column], measured, "one layer's ERF (measured)", 0.25)
+        _kernel_image(axes[1, column], measured, _("one layer's ERF (measured)"), 0.25)
     fig.tight_layout()
 
 
@@ -105,7 +107,9 @@ def draw_strength_sweep(fig: Figure, sweep: StrengthSweep) -> None:
     top = max(float(r.erf.max()) for r in sweep.rows)
     for i, row in enumerate(sweep.rows):
         ax = fig.add_subplot(grid[0, i])
-        title = f"strength {row.strength:g}\nGaussian R² {row.stats.gaussian_r2:.3f}"
+        title = _("strength {strength:g}\nGaussian R² {r2:.3f}").format(
+            strength=row.strength, r2=row.stats.gaussian_r2
+        )
         _show_map(ax, row.erf, title, vmax=top)
         if i:
             ax.set_yticks([])
@@ -114,23 +118,38 @@ def draw_strength_sweep(fig: Figure, sweep: StrengthSweep) -> None:
     for row, colour in ((sweep.rows[0], COLORS["muted"]), (sweep.rows[-1], COLORS["erf"])):
         marginal = row.erf.sum(axis=0)
         x = np.arange(marginal.size) - marginal.size // 2
-        ax.plot(x, marginal, "o", ms=3, color=colour, label=f"strength {row.strength:g}")
+        label = _("strength {strength:g}").format(strength=row.strength)
+        ax.plot(x, marginal, "o", ms=3, color=colour, label=label)
         ax.plot(x, _gaussian_marginal(x, row.stats.sigma[1]), "-", lw=1.2, color=colour)
-    ax.set_xlabel("pixels from the centre")
-    ax.set_ylabel("ERF column sums")
-    ax.set_title("dots: measured; lines: Gaussian, same σ")
+    ax.set_xlabel(_("pixels from the centre"))
+    ax.set_ylabel(_("ERF column sums"))
+    ax.set_title(_("dots: measured; lines: Gaussian, same σ"))
     ax.legend(fontsize=8, loc="upper right")
     ax = fig.add_subplot(grid[1, split:])
     strengths = [r.strength for r in sweep.rows]
     fine = np.linspace(0, 1, 41)
     ax.plot(fine, [predicted_sigma_ratio(sweep.kernel_size, s) for s in fine], color=COLORS["rf"])
     ax.plot(strengths, [r.sigma_ratio for r in sweep.rows], "o", color=COLORS["erf"])
-    ax.legend(["predicted (variance theory)", "measured"], fontsize=8, loc="upper left")
-    ax.set_xlabel("strength")
-    ax.set_ylabel("ERF σ / usual σ")
-    k = sweep.kernel_size
-    ax.set_title(f"{sweep.depth} layers of {k}x{k}, {sweep.activation or 'linear'}")
+    ax.legend([_("predicted (variance theory)"), _("measured")], fontsize=8, loc="upper left")
+    ax.set_xlabel(_("strength"))
+    ax.set_ylabel(_("ERF σ / usual σ"))
+    title = ngettext(
+        "{depth} layer of {k}x{k}, {activation}",
+        "{depth} layers of {k}x{k}, {activation}",
+        sweep.depth,
+    )
+    activation = sweep.activation or _("linear")
+    ax.set_title(title.format(depth=sweep.depth, k=sweep.kernel_size, activation=activation))
     fig.tight_layout()
+
+
+def _init_label(strength: float, two_lines: bool = False) -> str:
+    """How the figures name an init: "usual", or "centre-scaled 1" (on two lines if asked)."""
+    if strength == 0:
+        return _("usual")
+    if two_lines:
+        return _("centre-scaled\n{strength:g}").format(strength=strength)
+    return _("centre-scaled {strength:g}").format(strength=strength)
 
 
 def draw_training_comparison(fig: Figure, comparison: TrainingComparison) -> None:
@@ -143,7 +162,7 @@ def draw_training_comparison(fig: Figure, comparison: TrainingComparison) -> Non
     """
     left, middle, right = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.6, 1, 1]})
     colours = [COLORS["muted"], COLORS["erf"], COLORS["accent"], COLORS["rf"]]
-    labels = [("usual" if s == 0 else f"centre-scaled {s:g}") for s in comparison.strengths]
+    labels = [_init_label(s) for s in comparison.strengths]
     for strength, colour, label in zip(comparison.strengths, colours, labels, strict=False):
         curves = np.array(
             [smoothed(r.losses, comparison.smooth) for r in comparison.runs_for(strength)]
@@ -151,9 +170,14 @@ def draw_training_comparison(fig: Figure, comparison: TrainingComparison) -> Non
         steps = np.arange(1, curves.shape[1] + 1)
         left.fill_between(steps, curves.min(0), curves.max(0), color=colour, alpha=0.2, lw=0)
         left.plot(steps, curves.mean(0), color=colour, lw=1.8, label=label)
-    left.set_xlabel("training step")
-    left.set_ylabel(f"loss (mean of last {comparison.smooth} steps)")
-    left.set_title(f"{len(comparison.seeds)} seeds each: mean and range")
+    left.set_xlabel(_("training step"))
+    left.set_ylabel(_("loss (mean of last {n} steps)").format(n=comparison.smooth))
+    seeds = len(comparison.seeds)
+    left.set_title(
+        ngettext("{n} seed each: mean and range", "{n} seeds each: mean and range", seeds).format(
+            n=seeds
+        )
+    )
     left.legend(fontsize=8)
 
     first, last = comparison.strengths[0], comparison.strengths[-1]
@@ -161,9 +185,11 @@ def draw_training_comparison(fig: Figure, comparison: TrainingComparison) -> Non
     middle.plot([0, 1], pairs, "-", color=COLORS["muted"], lw=1, alpha=0.7)
     middle.plot([0] * pairs.shape[1], pairs[0], "o", color=colours[0])
     middle.plot([1] * pairs.shape[1], pairs[1], "o", color=colours[1])
-    middle.set_xticks([0, 1], [labels[0], labels[-1].replace(" ", "\n", 1)])
+    middle.set_xticks(
+        [0, 1], [_init_label(first, two_lines=True), _init_label(last, two_lines=True)]
+    )
     middle.set_xlim(-0.4, 1.4)
-    middle.set_title("mean loss, seed by seed")
+    middle.set_title(_("mean loss, seed by seed"))
 
     paired = comparison.paired()
     right.axhline(0, color=COLORS["unit"], lw=1, ls="--")
@@ -177,9 +203,9 @@ def draw_training_comparison(fig: Figure, comparison: TrainingComparison) -> Non
         color=COLORS["rf"],
         capsize=4,
     )
-    right.set_xticks([0, 0.35], ["each\nseed", "mean,\n95 % CI"])
+    right.set_xticks([0, 0.35], [_("each\nseed"), _("mean,\n95 % CI")])
     right.set_xlim(-0.3, 0.65)
-    right.set_title("centre-scaled minus usual")
+    right.set_title(_("centre-scaled minus usual"))
     fig.tight_layout()
 
 
@@ -191,8 +217,9 @@ def draw_init_comparison(fig: Figure, usual: SweepRow, scaled: SweepRow) -> None
     """
     axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.5]})
     top = max(float(usual.erf.max()), float(scaled.erf.max()))
-    _show_map(axes[0], usual.erf, "usual init", vmax=top)
-    _show_map(axes[1], scaled.erf, f"centre-scaled ({scaled.strength:g})", vmax=top)
+    _show_map(axes[0], usual.erf, _("usual init"), vmax=top)
+    scaled_title = _("centre-scaled ({strength:g})").format(strength=scaled.strength)
+    _show_map(axes[1], scaled.erf, scaled_title, vmax=top)
     difference = scaled.erf - usual.erf
     limit = float(np.abs(difference).max()) or 1.0
     h, w = difference.shape
@@ -200,23 +227,24 @@ def draw_init_comparison(fig: Figure, usual: SweepRow, scaled: SweepRow) -> None
     axes[2].imshow(
         difference, cmap="RdBu_r", vmin=-limit, vmax=limit, extent=extent, interpolation="nearest"
     )
-    axes[2].set_title("difference (red: more)")
+    axes[2].set_title(_("difference (red: more)"))
     axes[2].tick_params(labelsize=8)
     for ax in axes[1:3]:
         ax.set_yticks([])
     ax = axes[3]
     for row, colour, label in (
-        (usual, COLORS["muted"], "usual"),
-        (scaled, COLORS["erf"], "scaled"),
+        (usual, COLORS["muted"], _("usual: σ {sigma:.2f}")),
+        (scaled, COLORS["erf"], _("scaled: σ {sigma:.2f}")),
     ):
         column = row.erf.sum(axis=0)  # the ERF's share in each column: sums to 1
         x = np.arange(column.size) - column.size // 2
-        ax.plot(x, column, "o-", ms=2.5, lw=1.2, color=colour, label=f"{label}: σ {row.sigma:.2f}")
+        label = label.format(sigma=row.sigma)
+        ax.plot(x, column, "o-", ms=2.5, lw=1.2, color=colour, label=label)
     ax.set_ylim(0, 1.45 * max(float(usual.erf.sum(axis=0).max()), float(scaled.erf.sum(0).max())))
-    ax.set_xlabel("pixels from the centre")
-    ax.set_ylabel("ERF column sums")
+    ax.set_xlabel(_("pixels from the centre"))
+    ax.set_ylabel(_("ERF column sums"))
     ax.legend(fontsize=8, loc="upper left")
-    ax.set_title(f"σ ratio {scaled.sigma / usual.sigma:.3f}")
+    ax.set_title(_("σ ratio {ratio:.3f}").format(ratio=scaled.sigma / usual.sigma))
     fig.tight_layout()
 
 
@@ -308,7 +336,7 @@ def explore_init(
     usual_stats, scaled_stats = erf_stats(usual), erf_stats(scaled)
     problem = None
     if depth == 1:
-        problem = (
+        problem = _(
             "One layer: the ERF is the 3x3 profile itself, too small for a Gaussian to "
             "describe (its fit is not meaningful). Add layers."
         )
@@ -358,7 +386,7 @@ class _ExplorerView:
         for ax, cmap, title in zip(
             self.axes[:3],
             (ERF_CMAP, ERF_CMAP, "RdBu_r"),
-            ("usual init", " ", "difference (red: more)"),
+            (_("usual init"), " ", _("difference (red: more)")),
             strict=True,
         ):
             self.images.append(ax.imshow(blank, cmap=cmap, interpolation="nearest"))
@@ -371,11 +399,11 @@ class _ExplorerView:
         ax = self.axes[3]
         (self.usual_line,) = ax.plot([], [], "o-", ms=2.5, lw=1.2, color=COLORS["muted"])
         (self.scaled_line,) = ax.plot([], [], "o-", ms=2.5, lw=1.2, color=COLORS["erf"])
-        ax.set_xlabel("pixels from the centre")
-        ax.set_ylabel("ERF column sums")
+        ax.set_xlabel(_("pixels from the centre"))
+        ax.set_ylabel(_("ERF column sums"))
         self.legend = ax.legend(
             [self.usual_line, self.scaled_line],
-            ["usual", "centre-scaled"],
+            [_("usual"), _("centre-scaled")],
             fontsize=8,
             loc="upper left",
         )
@@ -400,26 +428,35 @@ class _ExplorerView:
             image.set_data(data)
             image.set_extent(_centred_extent(data))
             image.set_clim(low, high)
-        self.scaled_title.set_text(f"centre-scaled ({result.strength:g})")
+        self.scaled_title.set_text(
+            _("centre-scaled ({strength:g})").format(strength=result.strength)
+        )
         peak = 0.0
         labels = []
         for line, erf, stats, label in (
-            (self.usual_line, result.usual, result.usual_stats, "usual"),
-            (self.scaled_line, result.scaled, result.scaled_stats, "centre-scaled"),
+            (self.usual_line, result.usual, result.usual_stats, _("usual: σ {sigma:.2f}")),
+            (
+                self.scaled_line,
+                result.scaled,
+                result.scaled_stats,
+                _("centre-scaled: σ {sigma:.2f}"),
+            ),
         ):
             column = erf.sum(axis=0)  # the ERF's share in each column: sums to 1
             line.set_data(np.arange(column.size) - column.size // 2, column)
             peak = max(peak, float(column.max()))
-            labels.append(f"{label}: σ {stats.sigma[1]:.2f}")
+            labels.append(label.format(sigma=stats.sigma[1]))
         for text, label in zip(self.legend.get_texts(), labels, strict=True):
             text.set_text(label)
         if result.problem:
-            self.profile_title.set_text("one layer: see the note above")
+            self.profile_title.set_text(_("one layer: see the note above"))
             self.profile_title.set_color(COLORS["warn"])
             self.profile_title.set_fontsize(9)
         else:
             self.profile_title.set_text(
-                f"σ ratio {result.sigma_ratio:.3f} (theory {result.predicted_ratio:.3f})"
+                _("σ ratio {ratio:.3f} (theory {theory:.3f})").format(
+                    ratio=result.sigma_ratio, theory=result.predicted_ratio
+                )
             )
             self.profile_title.set_color("black")
             self.profile_title.set_fontsize(mpl.rcParams["axes.titlesize"])
@@ -466,9 +503,7 @@ class _ExplorerRenderer:
         return self.canvas.png(changing, key)
 
 
-_ONE_LAYER = "1 layer"
-_LAYERS = "{depth} layers"
-_DESCRIBE = (
+_DESCRIBE = N_(
     "<b>{layers}</b> ({activation}, {channels} channels, {samples} random networks, "
     "on the whole {side}x{side} field): usual ERF size {u_size:.1f} px, σ {u_sigma:.2f}, "
     "Gaussian R² {u_r2} &nbsp;|&nbsp; centre-scaled size {s_size:.1f} px, σ {s_sigma:.2f}, "
@@ -486,8 +521,8 @@ def _r2_text(stats: ErfStats, depth: int) -> str:
 def describe_explorer(result: ExplorerResult) -> str:
     """One line: sizes, sigmas, Gaussian fits and the settings used."""
     u, s = result.usual_stats, result.scaled_stats
-    layers = _ONE_LAYER if result.depth == 1 else _LAYERS.format(depth=result.depth)
-    text = _DESCRIBE.format(
+    layers = ngettext("{depth} layer", "{depth} layers", result.depth).format(depth=result.depth)
+    text = _(_DESCRIBE).format(
         layers=layers,
         activation=result.activation,
         channels=EXPLORER_CHANNELS,
@@ -508,9 +543,9 @@ def describe_explorer(result: ExplorerResult) -> str:
 def init_explorer(strength: float = 1.0, depth: int = 10, activation: str = "relu") -> LiveFigure:
     """Strength and depth sliders: how much a centre-scaled init widens the ERF."""
     controls = {
-        "strength": float_slider("strength", strength, 0.0, 1.0, 0.05),
-        "depth": int_slider("depth", depth, 1, EXPLORER_MAX_DEPTH),
-        "activation": dropdown("activation", ACTIVATIONS, activation),
+        "strength": float_slider(_("strength"), strength, 0.0, 1.0, 0.05),
+        "depth": int_slider(_("depth"), depth, 1, EXPLORER_MAX_DEPTH),
+        "activation": dropdown(_("activation"), ACTIVATIONS, activation),
     }
     return LiveFigure(
         controls,

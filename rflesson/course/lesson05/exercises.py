@@ -4,6 +4,7 @@ import numpy as np
 
 from ...init import profile_variance, scale_spread
 from ..check import exercise
+from ..i18n import N_, _
 from .architectures import compare_designs
 from .experiments import cached_training_comparison, training_comparison
 
@@ -20,10 +21,15 @@ def corner_only_kernel() -> np.ndarray:
 
 @exercise(
     "05.corner-limit",
-    hint="One layer adds the per-axis variance of its squared-scale map; sigma grows with its "
-    "square root. The usual 3x3 map has variance 2/3 per axis. Where can the variance be largest?",
-    explain="All the scale on the corners gives variance 1 per axis, against 2/3 for the usual "
-    "init: sigma can grow by at most sqrt(1.5) ≈ 1.22 with 3x3 kernels, whatever the profile.",
+    hint=N_(
+        "One layer adds the per-axis variance of its squared-scale map; sigma grows with its "
+        "square root. The usual 3x3 map has variance 2/3 per axis. Where can the variance be "
+        "largest?"
+    ),
+    explain=N_(
+        "All the scale on the corners gives variance 1 per axis, against 2/3 for the usual "
+        "init: sigma can grow by at most sqrt(1.5) ≈ 1.22 with 3x3 kernels, whatever the profile."
+    ),
     tolerance=0.01,
 )
 def _corner_limit():
@@ -32,9 +38,13 @@ def _corner_limit():
 
 @exercise(
     "05.equivalent-depth",
-    hint="The ERF's variance is depth x (one layer's variance). Set "
-    "n x variance(usual) = 20 x variance(strength 1) and solve for n.",
-    explain="20 x 0.833 / 0.667 = 25 layers: the centre-scaled init buys about five extra layers.",
+    hint=N_(
+        "The ERF's variance is depth x (one layer's variance). Set "
+        "n x variance(usual) = 20 x variance(strength 1) and solve for n."
+    ),
+    explain=N_(
+        "20 x 0.833 / 0.667 = 25 layers: the centre-scaled init buys about five extra layers."
+    ),
     tolerance=0.02,
 )
 def _equivalent_depth():
@@ -43,8 +53,10 @@ def _equivalent_depth():
 
 @exercise(
     "05.largest-erf",
-    hint="Read the 'ERF σ' column of the table.",
-    explain="The 15x15 depthwise kernels: a large kernel makes every layer spread the gradient far.",
+    hint=N_("Read the 'ERF σ' column of the table."),
+    explain=N_(
+        "The 15x15 depthwise kernels: a large kernel makes every layer spread the gradient far."
+    ),
 )
 def _largest_erf():
     table = compare_designs()
@@ -53,9 +65,11 @@ def _largest_erf():
 
 @exercise(
     "05.narrower-than-plain",
-    hint="Compare each design's ERF σ with the plain stack's. Answer with a set of names.",
-    explain="Identity skips give the gradient short paths that dominate: the ERF narrows, as Luo "
-    "et al. found, even though the theoretical RF stays the same.",
+    hint=N_("Compare each design's ERF σ with the plain stack's. Answer with a set of names."),
+    explain=N_(
+        "Identity skips give the gradient short paths that dominate: the ERF narrows, as Luo "
+        "et al. found, even though the theoretical RF stays the same."
+    ),
 )
 def _narrower_than_plain():
     table = compare_designs()
@@ -65,23 +79,27 @@ def _narrower_than_plain():
 
 @exercise(
     "05.training-verdict",
-    hint="For each seed take d = (centre-scaled mean loss) - (usual mean loss). Compute the "
-    "mean of the d's, their standard deviation s and the standard error s / sqrt(number of "
-    "seeds). A significant speed-up needs a mean below zero by more than the critical t "
-    "(printed above the exercise) times the standard error. (This check reads the "
-    "comparison trained in section 3; it trains nothing when that result is in memory.)",
-    explain="That is what the paired comparison says: look at the 95 % confidence interval "
-    "above before calling the centre-scaled init faster or slower. (Checked against the "
-    "comparison trained in section 3, not a new one.)",
+    hint=N_(
+        "For each seed take d = (centre-scaled mean loss) - (usual mean loss). Compute the "
+        "mean of the d's, their standard deviation s and the standard error s / sqrt(number of "
+        "seeds). A significant speed-up needs a mean below zero by more than the critical t "
+        "(printed above the exercise) times the standard error. (This check reads the "
+        "comparison trained in section 3; it trains nothing when that result is in memory.)"
+    ),
+    explain=N_(
+        "That is what the paired comparison says: look at the 95 % confidence interval "
+        "above before calling the centre-scaled init faster or slower. (Checked against the "
+        "comparison trained in section 3, not a new one.)"
+    ),
 )
 def _training_verdict():
     comparison = cached_training_comparison(**TRAINING)
     if comparison is None:
-        print(
-            "05.training-verdict: the training comparison of section 3 is not in memory "
-            "(was the kernel restarted?), so it runs now, as in that cell:",
-            flush=True,
+        message = _(
+            "{key}: the training comparison of section 3 is not in memory "
+            "(was the kernel restarted?), so it runs now, as in that cell:"
         )
+        print(message.format(key="05.training-verdict"), flush=True)
         comparison = training_comparison(**TRAINING)
     paired = comparison.paired("mean_loss")
     return bool(paired.significant and paired.mean < 0)

@@ -39,6 +39,7 @@ from ..._validate import as_int, one_of
 from ...erf import ErfStats, erf_map, erf_stats
 from ...init import _check_strength, center_scaled_init_, predicted_sigma_ratio
 from ...stacks import conv_stack
+from ..i18n import N_, _
 from ..tables import html_table, text_table
 
 #: Settings shared by the notebook's measurements (stated in the notebook).
@@ -127,29 +128,48 @@ class StrengthSweep:
     def __len__(self) -> int:
         return len(self.rows)
 
+    #: Column headers of the text and the HTML table (translated when shown).
+    TEXT_HEADERS = (
+        N_("strength"),
+        N_("ERF size"),
+        N_("sigma"),
+        N_("ratio"),
+        N_("predicted"),
+        N_("Gaussian R²"),
+    )
+    HTML_HEADERS = (
+        N_("strength"),
+        N_("ERF size (px)"),
+        N_("σ (px)"),
+        N_("σ / σ usual"),
+        N_("predicted"),
+        N_("Gaussian fit R²"),
+    )
+
+    def _cells(self, row: SweepRow) -> tuple[str, ...]:
+        return (
+            f"{row.strength:.2f}",
+            f"{row.stats.size:.1f}",
+            f"{row.sigma:.2f}",
+            f"{row.sigma_ratio:.3f}",
+            f"{row.predicted_ratio:.3f}",
+            f"{row.stats.gaussian_r2:.3f}",
+        )
+
     def __str__(self) -> str:
-        lines = ["strength  ERF size  sigma  ratio  predicted  Gaussian R²"]
-        for r in self.rows:
-            lines.append(
-                f"{r.strength:8.2f}  {r.stats.size:8.1f}  {r.sigma:5.2f}  {r.sigma_ratio:5.3f}  "
-                f"{r.predicted_ratio:9.3f}  {r.stats.gaussian_r2:11.3f}"
-            )
+        """Numbers right-aligned under their headers, two spaces apart."""
+        headers = [_(h) for h in self.TEXT_HEADERS]
+        rows = [self._cells(r) for r in self.rows]
+        widths = [max(len(line[i]) for line in [headers, *rows]) for i in range(len(headers))]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+        for cells in rows:
+            lines.append("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
         return "\n".join(lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = (
-            "<tr><th>strength</th><th>ERF size (px)</th><th>σ (px)</th><th>σ / σ usual</th>"
-            "<th>predicted</th><th>Gaussian fit R²</th></tr>"
-        )
-        body = "".join(
-            f"<tr><td>{r.strength:.2f}</td><td>{r.stats.size:.1f}</td><td>{r.sigma:.2f}</td>"
-            f"<td>{r.sigma_ratio:.3f}</td><td>{r.predicted_ratio:.3f}</td>"
-            f"<td>{r.stats.gaussian_r2:.3f}</td></tr>"
-            for r in self.rows
-        )
-        return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+        return html_table([_(h) for h in self.HTML_HEADERS], [self._cells(r) for r in self.rows])
 
 
 def strength_sweep(
@@ -344,13 +364,15 @@ class TrainingComparison:
         }
 
     def _label(self, strength: float) -> str:
-        return "usual init" if strength == 0 else f"centre-scaled ({strength:g})"
+        if strength == 0:
+            return _("usual init")
+        return _("centre-scaled ({strength:g})").format(strength=strength)
 
     def _headers(self) -> tuple[str, ...]:
-        cells = ["seed"]
+        cells = [_("seed")]
         for s in self.strengths:
-            cells += [f"{self._label(s)}: mean loss", "accuracy"]
-        return (*cells, "difference in mean loss")
+            cells += [_("{init}: mean loss").format(init=self._label(s)), _("accuracy")]
+        return (*cells, _("difference in mean loss"))
 
     def _lines(self) -> list[tuple[str, ...]]:
         """One row per seed: both inits side by side, then their difference."""
@@ -470,9 +492,14 @@ def training_comparison(
             )
             runs.append(run)
             if progress:
+                line = _(
+                    "seed {seed}, strength {strength:g}: mean loss {loss:.4f}, "
+                    "held-out accuracy {accuracy:.3f}"
+                )
                 print(
-                    f"seed {seed}, strength {strength:g}: mean loss {run.mean_loss:.4f}, "
-                    f"held-out accuracy {run.accuracy:.3f}",
+                    line.format(
+                        seed=seed, strength=strength, loss=run.mean_loss, accuracy=run.accuracy
+                    ),
                     flush=True,
                 )
     result = TrainingComparison(values, seeds, steps, target_loss, smooth, tuple(runs), channels)
