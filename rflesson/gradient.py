@@ -406,6 +406,14 @@ def _forward(twin: nn.Module, channels: int, sizes):
     return x, y, peak
 
 
+class _NoDependence(ValueError):
+    """The central units read no input pixel (only padding, or nothing) at this size."""
+
+    def __init__(self, message: str, n_out: tuple[int, ...]) -> None:
+        super().__init__(message)
+        self.n_out = n_out
+
+
 def _measure(twin: nn.Module, channels: int, sizes, phases: int, light: bool = False) -> dict:
     """Regions of the central unit, its neighbours along each axis, and the corner unit.
 
@@ -440,7 +448,9 @@ def _measure(twin: nn.Module, channels: int, sizes, phases: int, light: bool = F
                 break
     middle = box_of(ref)
     if middle is None:
-        raise ValueError("gradient_rf: the central output units do not depend on the input at all")
+        raise _NoDependence(
+            "gradient_rf: the central output units do not depend on the input at all", n_out
+        )
     result = {"box": middle, "center": center, "n_out": n_out, "peak": peak, "corner": None}
     if light:
         return result
@@ -644,8 +654,17 @@ def _search(twin, channels: int, sizes: list[int], phases: int, budget: _Budget)
         started = time.perf_counter()
         try:
             m = _measure(twin, channels, sizes, phases)
+        except _NoDependence as error:
+            # With a few output units the central one may read only padding; a larger
+            # input gives it pixels.  With many units, no input reaches the output.
+            if all(n >= 2 * phases + 6 for n in error.n_out):
+                raise
+            sizes = _next(
+                budget, [2 * n for n in sizes], channels, "find pixels the central unit reads"
+            )
+            continue
         except ValueError:
-            raise  # rflesson's own (the central units do not depend on the input)
+            raise  # rflesson's own
         except Exception as error:  # the model's failure: a too-small input, or something else
             if not _too_small(error):
                 if previous is not None and all(previous["alike"]):  # at the sizes it takes
@@ -707,7 +726,11 @@ def _confirmed(previous: dict, m: dict) -> set[int]:
     for a in range(len(m["sizes"])):
         if not (previous["alike"][a] and m["alike"][a] and m["sizes"][a] > previous["sizes"][a]):
             continue
+        # one unit that reads the same few pixels at both sizes is not a global pool:
+        # its neighbours are just further apart than the input is long
+        fixed = previous["box"][a] == m["box"][a] != (0, m["sizes"][a] - 1)
         pooled = previous["n_out"][a] == m["n_out"][a] and m["sizes"][a] >= WHOLE_FROM
+        pooled = pooled and not fixed
         if pooled or m["sizes"][a] >= 2 * WHOLE_FROM:
             found.add(a)
     return found

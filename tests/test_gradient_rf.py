@@ -212,3 +212,43 @@ def test_a_too_small_input_still_grows():
             return self.conv(F.avg_pool1d(x, 16))
 
     assert gradient_rf(NeedsSixteen(), 4).size == 48
+
+
+class PaddedStrides(nn.Module):
+    """A 1x1 convolution after one pixel of left padding, then four stride-3 max pools.
+
+    Jump 81, field 55: at 64 or 128 pixels the output has one unit.  Found by the
+    property test (hypothesis) once the search was allowed to stop at two sizes.
+    """
+
+    def __init__(self, left: int, last_kernel: int):
+        super().__init__()
+        self.conv, self.left, self.last_kernel = nn.Conv1d(1, 1, 1), left, last_kernel
+
+    def forward(self, x):
+        x = self.conv(F.pad(x, (self.left, 0)))
+        for kernel in (1, 1, 1, self.last_kernel):
+            x = F.max_pool1d(x, kernel, 3)
+        return x
+
+
+def test_one_unit_reading_a_fixed_region_is_not_taken_for_a_global_pool():
+    model = PaddedStrides(left=0, last_kernel=3)
+    measured, analytic = gradient_rf(model, 64), receptive_field(model)
+    assert (measured.size, measured.jump, measured.start) == (55, 81, 0)
+    assert (measured.size, measured.jump, measured.start) == (
+        analytic.size,
+        analytic.jump,
+        analytic.start,
+    )
+    assert not measured.whole_input
+
+
+def test_a_central_unit_that_reads_only_padding_grows_the_input():
+    model = PaddedStrides(left=1, last_kernel=1)
+    measured, analytic = gradient_rf(model, 64), receptive_field(model)
+    assert (measured.size, measured.jump, measured.start) == (
+        analytic.size,
+        analytic.jump,
+        analytic.start,
+    )
