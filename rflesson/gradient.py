@@ -592,7 +592,8 @@ def gradient_rf(
     """
     if channels is not None:
         channels = as_int("channels", channels, minimum=1)
-    model, ndim, channels = _as_model(model, input_size, channels)
+    with torch.random.fork_rng(devices=[]):  # a layer list is built with random weights
+        model, ndim, channels = _as_model(model, input_size, channels)
     if input_size is None:
         raise TypeError(
             "input_size must be an int or a tuple of ints (one per spatial axis), got None: "

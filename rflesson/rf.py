@@ -42,7 +42,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ._validate import as_int
+from ._validate import as_bool, as_int
 from .axismap import AxisMap, Intervals, clip, merge, union
 from .graph import Node, chain, select
 from .layers import Block, Collapse, Layer, Mix, Window
@@ -694,6 +694,8 @@ def rf_table(
     """
     if depth is not None:
         depth = as_int("depth", depth, minimum=0)
+    include_input = as_bool("include_input", include_input)
+    pointwise = as_bool("pointwise", pointwise)
     graph = _graph(net, input_size, output)
     _require_spatial(graph.nodes)
     engine = _Engine(graph.nodes, graph.ndim, graph.sizes)

@@ -21,8 +21,8 @@ use narrow copies to stay fast).
 Receptive fields to check against: AlexNet's ``features`` (up to pool5)
 195; VGG-16's ``features`` (up to pool5) 212, the value usually quoted
 for VGG-16 (its conv5_3 alone: 196); ResNet-18's last stage 435; a
-WaveNet block 1024 (van den Oord et al. 2016); the context module 67 (Yu &
-Koltun 2016, table 1).  ResNet-50 in this (torchvision, v1.5) layout gives
+WaveNet block 1024 (van den Oord et al. 2016); the context module 67x67
+feature-map cells (Yu & Koltun 2016, table 1).  ResNet-50 in this (torchvision, v1.5) layout gives
 427 at ``layer4``; Distill's 483 is for TF-slim's resnet_v1_50, whose
 stride sits elsewhere in the block.
 """
@@ -34,6 +34,31 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ._validate import as_float, as_int
+
+
+#: Documented limits: the largest networks the builders make (VGG-16 at width 1 with
+#: MAX_CLASSES classes holds about 0.5 GB of float32 weights).  Beyond them a builder
+#: refuses at once instead of filling the memory.
+MAX_WIDTH = 1.0
+MAX_CLASSES = 25_000
+MAX_CHANNELS = 1024
+MAX_DEPTH = 8
+MAX_LAYERS = 16
+MAX_BLOCKS = 64
+
+
+def _width(width: object) -> float:
+    width = as_float("width", width, 1e-6)
+    if width > MAX_WIDTH:
+        raise ValueError(
+            f"width must be at most {MAX_WIDTH} (rflesson.zoo.MAX_WIDTH: the published "
+            f"network's own size), got {width}"
+        )
+    return width
+
+
+def _classes(num_classes: object) -> int:
+    return as_int("num_classes", num_classes, 1, maximum=MAX_CLASSES)
 
 
 def _w(channels: int, width: float) -> int:
@@ -125,12 +150,12 @@ class VGG(nn.Module):
 
 def alexnet(num_classes: int = 1000, width: float = 1.0) -> AlexNet:
     """AlexNet in torchvision's layout; ``features`` ends with pool5 (RF 195)."""
-    return AlexNet(as_int("num_classes", num_classes, 1), as_float("width", width, 1e-6))
+    return AlexNet(_classes(num_classes), _width(width))
 
 
 def vgg16(num_classes: int = 1000, width: float = 1.0) -> VGG:
     """VGG-16; ``features`` ends with pool5 (``features.30``, RF 212); conv5_3 is ``features.28``."""
-    return VGG(as_int("num_classes", num_classes, 1), as_float("width", width, 1e-6))
+    return VGG(_classes(num_classes), _width(width))
 
 
 # -- ResNets --------------------------------------------------------------------------
@@ -232,8 +257,8 @@ def resnet18(num_classes: int = 1000, width: float = 1.0) -> ResNet:
     return ResNet(
         BasicBlock,
         [2, 2, 2, 2],
-        as_int("num_classes", num_classes, 1),
-        as_float("width", width, 1e-6),
+        _classes(num_classes),
+        _width(width),
     )
 
 
@@ -242,8 +267,8 @@ def resnet50(num_classes: int = 1000, width: float = 1.0) -> ResNet:
     return ResNet(
         Bottleneck,
         [3, 4, 6, 3],
-        as_int("num_classes", num_classes, 1),
-        as_float("width", width, 1e-6),
+        _classes(num_classes),
+        _width(width),
     )
 
 
@@ -296,10 +321,13 @@ class UNet(nn.Module):
 
 def unet(in_channels: int = 3, classes: int = 2, base: int = 16, depth: int = 3) -> UNet:
     """A small U-Net-style encoder-decoder (input sides divisible by ``2**depth``)."""
-    return UNet(
-        as_int("in_channels", in_channels, 1), as_int("classes", classes, 1),
-        as_int("base", base, 1), as_int("depth", depth, 1),
-    )  # fmt: skip
+    in_channels = as_int("in_channels", in_channels, 1, maximum=MAX_CHANNELS)
+    classes = as_int("classes", classes, 1, maximum=MAX_CHANNELS)
+    depth = as_int("depth", depth, 1, maximum=MAX_DEPTH)
+    base = as_int(
+        "base", base, 1, maximum=MAX_CHANNELS >> depth
+    )  # the widest level: base * 2**depth
+    return UNet(in_channels, classes, base, depth)
 
 
 # -- dilated networks -------------------------------------------------------------------
@@ -322,8 +350,8 @@ class ContextModule(nn.Sequential):
 
 
 def context_module(channels: int = 21) -> ContextModule:
-    """Yu & Koltun 2016's basic context module (receptive field 67)."""
-    return ContextModule(as_int("channels", channels, 1))
+    """Yu & Koltun 2016's basic context module: its output sees 67x67 cells of its input map."""
+    return ContextModule(as_int("channels", channels, 1, maximum=MAX_CHANNELS))
 
 
 class WaveNetLayer(nn.Module):
@@ -368,5 +396,7 @@ class WaveNet(nn.Module):
 def wavenet(channels: int = 16, layers: int = 10, blocks: int = 1) -> WaveNet:
     """WaveNet-style 1-D causal stack; one block of 10 layers sees 1024 samples."""
     return WaveNet(
-        as_int("channels", channels, 1), as_int("layers", layers, 1), as_int("blocks", blocks, 1)
+        as_int("channels", channels, 1, maximum=MAX_CHANNELS),
+        as_int("layers", layers, 1, maximum=MAX_LAYERS),
+        as_int("blocks", blocks, 1, maximum=MAX_BLOCKS),
     )
