@@ -35,7 +35,6 @@ import torch.nn.functional as F
 
 from ._validate import as_float, as_int
 
-
 #: Documented limits: the largest networks the builders make (VGG-16 at width 1 with
 #: MAX_CLASSES classes holds about 0.5 GB of float32 weights).  Beyond them a builder
 #: refuses at once instead of filling the memory.

@@ -229,11 +229,6 @@ def _assert_each_demo_shows_once(page, demos: list[int]) -> None:
             assert cell["live"] == 0 and not cell["hint"], f"code cell {index}: {cell}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: remove this mark once the notebooks are re-executed with LiveFigure's "
-    "static picture in each demo's stored output",
-)
 def test_before_running_a_stored_demo_shows_its_picture_and_how_to_move_it(lab, browser):
     """A notebook opened, not run: JupyterLab cannot show the widget, so it shows the picture."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -148,11 +148,6 @@ def test_guarded_notebook_passes_ruff(notebook):
         assert run.returncode == 0, run.stdout + run.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: remove this mark once every notebook's setup cell carries the guard "
-    "(rflesson.course.setup_cell.add_install_guard)",
-)
 def test_every_notebook_setup_cell_has_the_install_guard():
     missing = [p.name for p in NOTEBOOKS if not has_install_guard(_setup_cell(p))]
     assert not missing, f"setup cells without the install guard: {missing}"
