@@ -48,7 +48,8 @@ def pytest_runtest_call(item: pytest.Item):
     yield
     if not str(item.fspath).endswith(".ipynb"):
         return
-    name = Path(str(item.fspath)).name
+    path = Path(str(item.fspath))
+    name = f"{path.parent.name}/{path.name}" if path.parent.name == "vi" else path.name
     _wall[name] += time.perf_counter() - started
     pid = _kernel_pid(item)
     if pid is not None:
@@ -62,7 +63,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for name in sorted(_wall):
         peak = _peak_kib[name] / 1024
         memory = f"{peak:7.0f} MiB" if peak else "    n/a"
-        terminalreporter.write_line(f"{name:<32} {_wall[name]:6.1f} s  peak {memory}")
+        terminalreporter.write_line(f"{name:<35} {_wall[name]:6.1f} s  peak {memory}")
 
 
 def pytest_addoption(parser) -> None:

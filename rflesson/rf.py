@@ -192,6 +192,20 @@ class Region:
     parts: tuple | None = None
     note: str = ""
 
+    def __repr__(self) -> str:
+        """Only what says something: ``parts`` when the region is not one box, ``note`` if any."""
+        shown = f"Region(unclipped={self.unclipped!r}, clipped={self.clipped!r}"
+        one_box = self.parts is None or all(len(runs) == 1 for runs in self._axes(self.parts))
+        if not one_box:
+            shown += f", parts={self.parts!r}"
+        if self.note:
+            shown += f", note={self.note!r}"
+        return shown + ")"
+
+    def _axes(self, parts: tuple) -> tuple:
+        """``parts`` as one tuple of runs per axis (one axis: the runs themselves)."""
+        return (parts,) if isinstance(self.unclipped[0], int) else parts
+
 
 # -- turning a network into a graph ------------------------------------------
 
