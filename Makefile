@@ -89,7 +89,9 @@ student: setup
 	$(BIN)/python -m rflesson.course student notebooks student
 	$(BIN)/python -m rflesson.course student notebooks/vi student/vi
 
-bench: setup
+# The demos' timings, and the RF engine beside torchscan (the `bench` extra, pinned).
+bench: setup-test
+	$(PIP) "$(TORCH_PIN)" -e ".[course,bench]"
 	$(BIN)/python benchmarks/run.py
 
 # Keeps student/: it holds a learner's work (`rm -rf student` to start afresh).
