@@ -135,7 +135,7 @@ def _network(factory: Callable[[], nn.Module]) -> nn.Module:
 
 
 def _networks_by_chunk(
-    factory: Callable[[], nn.Module], n: int, chunk: int
+    factory: Callable[[], nn.Module], n: int, chunk: int, first: nn.Module | None = None
 ) -> Iterator[list[nn.Module]]:
     """The ``n`` networks, ``chunk`` at a time, as if all had been drawn first.
 
@@ -144,10 +144,12 @@ def _networks_by_chunk(
     (dropout) the same randomness, as drawing all ``n`` networks before the
     first pass: a first round draws each network and drops it at once, only
     to record where each chunk's draw starts and where the passes' randomness
-    starts.
+    starts.  ``first``, when given, is the first network, drawn already (so
+    that a factory is called exactly ``n`` times when ``n <= chunk``).
     """
     if n <= chunk:
-        yield [_network(factory) for _ in range(n)]
+        drawn = [first] if first is not None else []
+        yield drawn + [_network(factory) for _ in range(n - len(drawn))]
         return
     starts = []
     for i in range(n):
@@ -395,6 +397,10 @@ def erf_map(
       ``lambda: conv_stack(10)``): ``n`` networks are drawn (global torch RNG
       seeded with ``seed`` inside, then restored), each with its own random
       input: the average over random weights *and* inputs, as in Luo et al.
+      The callable is called ``n`` times when ``n <= chunk``; with more
+      networks than one chunk, ``2 n + 1`` times (a first look, then a first
+      round that finds where each chunk's random draw starts), so it must
+      build a new network on each call.
 
     The caller's network is never changed: erf_map works on copies (weights,
     buffers, mode, dtype and ``requires_grad`` stay as they were, even when a
@@ -493,10 +499,14 @@ def _measure_many(
     """Input gradients of ``n`` samples, each through its own fresh network."""
     if isinstance(inputs, torch.Tensor) and inputs.ndim >= 3 and inputs.shape[0] != n:
         raise ValueError(f"inputs holds {inputs.shape[0]} samples but n={n} networks are drawn")
-    with torch.random.fork_rng(devices=[]):  # a first look: the inputs' channels and axes
-        x = _inputs(_network(factory), input_size, n, inputs, in_channels, dtype, seed)
+    before = torch.get_rng_state()
+    first = _network(factory)  # the first network also tells the inputs' channels and axes
+    x = _inputs(first, input_size, n, inputs, in_channels, dtype, seed)  # its own generator
+    if n > chunk:  # the chunked draw starts again from the top
+        torch.set_rng_state(before)
+        first = None
     grads, lo = [], 0
-    for models in _networks_by_chunk(factory, n, chunk):
+    for models in _networks_by_chunk(factory, n, chunk, first):
         if len(models) == 1:
             forward = _private_copy(models[0], dtype, train)
         else:

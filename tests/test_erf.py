@@ -487,3 +487,15 @@ def test_fresh_networks_with_old_weight_norm_are_measured():
     batched = erf_map(factory, 7, n=4, seed=1, dtype=torch.float64)
     looped = erf_map(factory, 7, n=4, seed=1, dtype=torch.float64, batched=False)
     np.testing.assert_allclose(batched, looped, rtol=1e-10)
+
+
+def test_a_factory_is_called_once_per_network_when_one_chunk_holds_them():
+    """A factory may hand out prepared networks one by one (tests/erf_reference.py does)."""
+    calls = []
+
+    def factory():
+        calls.append(1)
+        return nn.Sequential(nn.Conv2d(1, 1, 3, padding=1))
+
+    erf_map(factory, 9, n=5, chunk=8)
+    assert len(calls) == 5
