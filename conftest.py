@@ -13,8 +13,15 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Property tests draw the same examples on every run, so that CI is reproducible;
+# HYPOTHESIS_PROFILE=explore draws new ones (hunt for bugs, then pin what you find).
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ONEDNN_OFF_STARTUP = "import torch\n\ntorch.backends.mkldnn.enabled = False\n"
 BROWSER_TEST = "test_browser.py"

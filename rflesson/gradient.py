@@ -72,7 +72,10 @@ from ._validate import as_float, as_int
 from .layers import Layer
 from .rf import ReceptiveField, _sizes
 
-MAX_ELEMENTS = 1 << 22  # documented limit: input pixels per channel the search may try
+MAX_ELEMENTS = (
+    1 << 21
+)  # documented limit: input pixels per channel the search may try (1448 x 1448);
+# beyond it a recurrent layer over the map (an LSTM) passed 2 GB, whatever the prediction said
 MAX_BYTES = 1 << 30  # documented limit: predicted peak memory of one measurement (1 GiB)
 MAX_SECONDS = 20.0  # documented limit: time the whole search may take
 MAX_FAILURES = 10  # doublings tried while the model rejects the input as too small
@@ -597,7 +600,7 @@ def gradient_rf(
 
     Budgets (documented limits; the search refuses a size beyond them, the
     very first one included, with an error that names the limit):
-    ``max_pixels`` input pixels per channel (``MAX_ELEMENTS``, 2**22),
+    ``max_pixels`` input pixels per channel (``MAX_ELEMENTS``, 2**21),
     ``max_bytes`` predicted peak memory of one measurement (``MAX_BYTES``,
     1 GiB) and ``max_seconds`` for the whole search (``MAX_SECONDS``, 20 s).
 

@@ -848,8 +848,8 @@ def _region(unclipped, clipped, parts, ndim: int) -> Region:
         if split:
             note = (
                 f"not one box: along axis {split[0]} the unit reads separate runs of pixels "
-                f"{list(parts[split[0]])} (circular padding wraps around); clipped is their "
-                "bounding box"
+                f"{list(parts[split[0]])} (circular padding wraps around, or a stride larger "
+                "than the kernel skips pixels); clipped is their bounding box"
             )
     if ndim == 1:
         return Region(

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import rflesson as rfl
+from rflesson.course.check import _EXPECTED as EXPECTED_ANSWERS
 from rflesson.course.lesson04 import exercises as nb04
 from rflesson.course.lesson04.experiments import (
     measure_stack,
@@ -133,6 +134,8 @@ def test_training_verdict_says_when_it_has_to_train(capsys, monkeypatch):
         calls.append(settings)
         return training_comparison(strengths=(0.0, 1.0), seeds=(0, 1), steps=2, progress=False)
 
+    # an answer computed earlier in the run would be kept: start from none
+    monkeypatch.delitem(EXPECTED_ANSWERS, "05.training-verdict", raising=False)
     monkeypatch.setattr(nb05, "cached_training_comparison", lambda **settings: None)
     monkeypatch.setattr(nb05, "training_comparison", fake_comparison)
     rfl.check("05.training-verdict", False)
