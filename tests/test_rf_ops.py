@@ -490,3 +490,22 @@ def test_a_zero_size_kernel_is_reported_as_such():
         model = nn.Sequential(nn.Conv2d(1, 1, kernel_size=0))
     with pytest.raises(ValueError, match="a kernel of size 0 along axis 0"):
         receptive_field(model, 8)
+
+
+def test_stochastic_depth_in_training_drops_whole_rows_pointwise_in_space():
+    """EfficientNet's stochastic depth (torchvision.ops.stochastic_depth, mode 'row'):
+    each sample is kept or dropped whole, a random (N, 1, 1, 1) factor, not a summary
+    of the input, so it changes no field."""
+
+    class Dropped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second = nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            y = self.first(x)
+            keep = torch.empty(y.shape[0], 1, 1, 1).bernoulli_(0.8) / 0.8
+            return self.second(y * keep)
+
+    rf = receptive_field(Dropped(), 16)
+    assert (rf.size, rf.jump, rf.n_out, rf.whole_input) == ((5, 5), (1, 1), (12, 12), False)
