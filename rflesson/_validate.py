@@ -13,14 +13,13 @@ import reprlib
 import numpy as np
 import torch
 
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 80
 
-
-def shown(value: object) -> str:
-    """A short ``repr`` of a value for an error message: bounded, and never raising."""
+def shown(value: object, limit: int = 80) -> str:
+    """A short ``repr`` of a value for a message: at most about ``limit`` characters, never raising."""
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = limit
     try:
-        return _SHORT.repr(value)
+        return short.repr(value)
     except Exception:
         return f"<{type(value).__name__}>"
 
@@ -92,3 +91,25 @@ def one_of(name: str, value: object, allowed: tuple) -> object:
             return value
     choices = ", ".join(repr(a) for a in allowed)
     raise ValueError(f"{name} must be one of {choices}; got {shown(value)}")
+
+
+def as_real_array(name: str, value: object, what: str) -> np.ndarray:
+    """``value`` (a NumPy array, a torch tensor, nested lists) as an array of real numbers.
+
+    ``what`` says what it holds, for the error (``"an ERF map"``).  A meta tensor,
+    an array too large to build, ragged lists and complex or text values get a
+    clear error that names ``name``.
+    """
+    if isinstance(value, torch.Tensor):
+        if value.is_meta:
+            raise ValueError(f"{name} is a 'meta' tensor: it has a shape but no values")
+        value = value.detach().cpu()
+    try:
+        array = np.asarray(value)
+    except MemoryError:
+        raise ValueError(f"{name} is far too large to be {what}") from None
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"{name} must be an array of numbers ({what}): {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array

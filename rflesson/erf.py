@@ -34,7 +34,7 @@ from torch import nn
 from torch.nn.utils.spectral_norm import SpectralNorm
 from torch.nn.utils.weight_norm import WeightNorm
 
-from ._validate import as_bool, as_float, as_int, shown
+from ._validate import as_bool, as_float, as_int, as_real_array, shown
 from .rf import input_region, receptive_field
 
 #: The paper's size threshold: a pixel counts when it exceeds (1 - 0.9545) x the centre value.
@@ -572,18 +572,7 @@ def _coords(shape: tuple[int, ...]) -> list[np.ndarray]:
 
 def _check_map(erf: object) -> np.ndarray:
     """The map as a float64 array that sums to 1, or a clear error."""
-    if isinstance(erf, torch.Tensor):
-        if erf.is_meta:
-            raise ValueError("erf is a 'meta' tensor: it has a shape but no values")
-        erf = erf.detach().cpu()
-    try:
-        array = np.asarray(erf)
-    except MemoryError:
-        raise ValueError("erf is far too large to be an ERF map") from None
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise TypeError(f"erf must be an array of numbers (an ERF map): {error}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"erf must be an array of real numbers, got dtype {array.dtype}")
+    array = as_real_array("erf", erf, "an ERF map")
     if array.ndim < 1 or array.size == 0:
         raise ValueError(f"erf must be a non-empty array, got shape {array.shape}")
     if array.size > MAX_MAP_PIXELS:

@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.weight_norm import WeightNorm
 
-from ._validate import as_bool, as_float, as_int, one_of, shown
+from ._validate import as_bool, as_float, as_int, as_real_array, one_of, shown
 
 PROFILES = ("gaussian", "ramp")
 #: The most taps in one kernel (all axes together) a profile is computed for; read at
@@ -149,16 +149,7 @@ def scale_spread(factors: object) -> tuple[float, ...]:
     >>> scale_spread(np.ones((3, 3)))  # the usual 3x3 init: taps -1, 0, 1 equally likely
     (0.6666666666666667, 0.6666666666666667)
     """
-    if isinstance(factors, torch.Tensor):
-        factors = factors.detach().cpu() if not factors.is_meta else None
-    try:
-        array = np.asarray(factors)
-    except MemoryError:
-        raise ValueError("factors is far too large to be a kernel's scales") from None
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise TypeError(f"factors must be an array of numbers (tap scales): {error}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"factors must be an array of real numbers, got {shown(factors)}")
+    array = as_real_array("factors", factors, "a kernel's tap scales")
     _check_taps("factors", array.size)
     scale = array.astype(np.float64) ** 2
     if scale.ndim < 1 or not np.all(np.isfinite(scale)) or scale.sum() <= 0:

@@ -29,13 +29,13 @@ import math
 import numbers
 import operator
 import random
-import reprlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .._validate import shown
 from .i18n import _
 
 #: The most values ``check`` reads from one answer (an endless iterator is cut here).
@@ -287,16 +287,10 @@ def _matches(answer: object, expected: object, tolerance: float) -> bool:
 
 # -- explaining ------------------------------------------------------------------------------
 
-_REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 60
-
 
 def _show(value: object) -> str:
     """A short repr of the learner's answer that cannot raise."""
-    try:
-        return _REPR.repr(value)
-    except Exception:
-        return f"a {type(value).__name__}"
+    return shown(value, limit=60)
 
 
 def _written(value: object, shape: object) -> str:
