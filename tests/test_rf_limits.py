@@ -192,6 +192,11 @@ import json, resource, time, torch, torch.nn as nn
 from rflesson import gradient_rf, input_region, receptive_field
 
 def peak():
+    # VmHWM is this program's own high-water mark.  ru_maxrss is not: Linux keeps it
+    # across exec, so a child started by a large pytest process reports the parent's peak.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 class SE(nn.Module):
