@@ -3,8 +3,9 @@
 from matplotlib.figure import Figure
 from moves import alternate
 
+from rflesson.course.blit import figure_png
 from rflesson.course.lesson02.explorer import draw_exploration, explore_rf, rf_explorer
-from rflesson.course.style import png_bytes, use_course_style
+from rflesson.course.style import use_course_style
 
 # a typical setting (the article's example) and the two slowest the sliders reach (a sweep of
 # the 128 corners and 200 random settings): the most cells, and boxes far beyond the padding
@@ -45,7 +46,7 @@ def bench_rf_explorer_redraw():
     def redraw():
         figure.clear()
         draw_exploration(figure, result)
-        png_bytes(figure)
+        figure_png(figure)
 
     return redraw
 

@@ -12,6 +12,7 @@ from matplotlib.path import Path
 
 import rflesson as rfl
 from rflesson import Layer
+from rflesson.course.blit import figure_png
 from rflesson.course.lesson02.figures import (
     BEYOND,
     PADDING,
@@ -31,13 +32,12 @@ from rflesson.course.lesson02.figures import (
     photo,
     spatial_sizes,
 )
-from rflesson.course.style import png_bytes
 
 TWO_3X3_STRIDE2 = [Layer(3, stride=2, padding=1)] * 2  # the article's example
 
 
 def render(fig: Figure) -> bytes:
-    data = png_bytes(fig)
+    data = figure_png(fig)
     assert data[:4] == b"\x89PNG"
     return data
 

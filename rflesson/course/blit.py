@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import Protocol
 
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -59,6 +60,42 @@ class BlitCanvas:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
         return _encode(self.canvas)
+
+
+class View(Protocol):
+    """A demo's figure, built once: ``update(result)`` changes its artists in place and
+    returns the artists that changed and the key of everything else (see :meth:`BlitCanvas.png`)."""
+
+    figure: Figure
+
+    def update(self, result) -> tuple[list[Artist], Hashable]: ...
+
+
+class Renderer:
+    """:class:`rflesson.course.widgets.LiveFigure`'s ``render`` for a view class.
+
+    The first frame builds the view on the demo's figure; later frames only
+    update it and blit.  ``Renderer(MyView)`` is all a demo needs.
+    """
+
+    def __init__(self, make_view: Callable[[Figure], View]) -> None:
+        self.make_view = make_view
+        self.view: View | None = None
+        self.canvas: BlitCanvas | None = None
+
+    def __call__(self, figure: Figure, result) -> bytes:
+        if self.view is None or self.view.figure is not figure:
+            figure.clear()
+            self.view, self.canvas = self.make_view(figure), BlitCanvas(figure)
+        changing, key = self.view.update(result)
+        return self.canvas.png(changing, key)
+
+
+def figure_png(figure: Figure) -> bytes:
+    """The whole figure drawn afresh, as PNG bytes encoded like a frame (fast)."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return _encode(canvas)
 
 
 def _encode(canvas: FigureCanvasAgg) -> bytes:

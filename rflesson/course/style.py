@@ -8,10 +8,7 @@ unit being inspected.
 
 from __future__ import annotations
 
-import io
-
 import matplotlib as mpl
-from matplotlib.figure import Figure
 
 COLORS = {
     "input": "#dfe6ee",  # input pixels
@@ -63,10 +60,3 @@ def use_course_style() -> None:
         return
     if get_ipython() is not None:
         set_matplotlib_formats("png")
-
-
-def png_bytes(fig: Figure) -> bytes:
-    """Render ``fig`` to PNG bytes (used by the live demos)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()

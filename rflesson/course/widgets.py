@@ -16,8 +16,8 @@ from collections.abc import Callable
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from .blit import figure_png
 from .i18n import N_, _
-from .style import png_bytes
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 STATIC_HINT = N_("A picture of the demo's first state: run the notebook to move the sliders.")
@@ -86,7 +86,7 @@ class LiveFigure:
             if self.render is None:
                 self.figure.clear()
                 self.draw(self.figure, self.result)
-                self.image.value = png_bytes(self.figure)
+                self.image.value = figure_png(self.figure)
             else:
                 self.image.value = self.render(self.figure, self.result)
             self.text.value = self.describe(self.result) if self.describe else ""

@@ -24,7 +24,7 @@ from torch import nn
 
 from ...erf import Box, ErfStats, erf_stats, loglog_slope
 from ...erf_exact import StackBatch, outer_stats, stack_erf, uniform_profile_1d, work
-from ..blit import BlitCanvas, nice_ceiling
+from ..blit import Renderer, nice_ceiling
 from ..i18n import N_, _
 from ..style import COLORS, ERF_CMAP
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
@@ -513,21 +513,6 @@ def draw_explorer(fig: Figure, result: ExplorerResult) -> None:
     _ExplorerView(fig).update(result)
 
 
-class _ExplorerRenderer:
-    """LiveFigure's ``render``: one view per figure, updated in place and blitted."""
-
-    def __init__(self) -> None:
-        self.view: _ExplorerView | None = None
-        self.canvas: BlitCanvas | None = None
-
-    def __call__(self, fig: Figure, result: ExplorerResult) -> bytes:
-        if self.view is None or self.view.figure is not fig:
-            fig.clear()
-            self.view, self.canvas = _ExplorerView(fig), BlitCanvas(fig)
-        changing, key = self.view.update(result)
-        return self.canvas.png(changing, key)
-
-
 def _r2_text(stats: ErfStats, depth: int) -> str:
     """The Gaussian fit's R², or a dash where a fit means nothing (one layer, or no spread)."""
     if depth == 1 or not math.isfinite(stats.gaussian_r2):
@@ -619,5 +604,5 @@ def erf_explorer(**start: object) -> LiveFigure:
         draw_explorer,
         describe=describe_explorer,
         figsize=(7.5, 3.0),
-        render=_ExplorerRenderer(),
+        render=Renderer(_ExplorerView),
     )

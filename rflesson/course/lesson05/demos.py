@@ -31,7 +31,7 @@ from ..._validate import as_int, one_of
 from ...erf import ErfStats, erf_stats
 from ...erf_exact import StackBatch, stack_erf
 from ...init import _check_strength, center_profile, predicted_sigma_ratio
-from ..blit import BlitCanvas, nice_ceiling
+from ..blit import Renderer, nice_ceiling
 from ..i18n import N_, _, ngettext
 from ..style import COLORS, ERF_CMAP
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
@@ -488,21 +488,6 @@ def draw_explorer(fig: Figure, result: ExplorerResult) -> None:
     _ExplorerView(fig).update(result)
 
 
-class _ExplorerRenderer:
-    """LiveFigure's ``render``: one view per figure, updated in place and blitted."""
-
-    def __init__(self) -> None:
-        self.view: _ExplorerView | None = None
-        self.canvas: BlitCanvas | None = None
-
-    def __call__(self, fig: Figure, result: ExplorerResult) -> bytes:
-        if self.view is None or self.view.figure is not fig:
-            fig.clear()
-            self.view, self.canvas = _ExplorerView(fig), BlitCanvas(fig)
-        changing, key = self.view.update(result)
-        return self.canvas.png(changing, key)
-
-
 _DESCRIBE = N_(
     "<b>{layers}</b> ({activation}, {channels} channels, {samples} random networks, "
     "on the whole {side}x{side} field): usual ERF size {u_size:.1f} px, σ {u_sigma:.2f}, "
@@ -553,5 +538,5 @@ def init_explorer(strength: float = 1.0, depth: int = 10, activation: str = "rel
         draw_explorer,
         describe=describe_explorer,
         figsize=(11.0, 3.2),
-        render=_ExplorerRenderer(),
+        render=Renderer(_ExplorerView),
     )
