@@ -7,6 +7,7 @@ import itertools
 import matplotlib
 import numpy as np
 import pytest
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 
 import rflesson as rfl
@@ -107,7 +108,7 @@ def test_explorer_extremes():
     assert demo.error is None and demo.result.rf.size == (577, 577)
     fig = Figure(figsize=(8, 4))
     dd.draw_explorer(fig, demo.result)
-    assert "centre 129x129 shown" in fig.axes[0].get_xlabel()
+    assert "centre 129x129 shown" in _map_label(fig)
     demo.set(depth=1, r1=1)
     assert "at least two layers" in demo.result.note and demo.result.holes == 0
 
@@ -268,7 +269,7 @@ def test_explorer_large_counts_keep_the_title_clear():
     demo = dd.dilation_explorer(depth=6, kernel=7, rates=(16,) * 6)
     assert demo.error is None and demo.result.profile.max() > 10**6
     assert demo.figure.axes[1].yaxis.get_offset_text().get_text() == ""
-    assert "\n(centre" in demo.figure.axes[0].get_xlabel()
+    assert "\n(centre" in _map_label(demo.figure)
 
 
 def test_comparison_shows_the_neighbours_and_speaks_plainly():
@@ -311,6 +312,25 @@ def test_slide_that_does_not_fit_says_so_in_the_plot():
 # -- what the demos draw, at their extremes (issue 14) ------------------------------------
 
 
+def _map_label(fig) -> str:
+    """The verdict under the coverage map ("RF 577x577: ... (centre 129x129 shown)")."""
+    return "\n".join(t.get_text() for t in fig.axes[0].texts)
+
+
+def _lines(ax) -> list:
+    return [c for c in ax.collections if isinstance(c, LineCollection)]
+
+
+def _red_bars(ax) -> list:
+    """The collections of red hole bars that have something to draw."""
+    return [c for c in ax.collections if isinstance(c, PolyCollection) and c.get_paths()]
+
+
+def _direction(segment) -> str:
+    (x0, _y0), (x1, _y1) = segment
+    return "down" if x0 == x1 else "across"
+
+
 def _ticks_are_integers(ax) -> bool:
     ticks = [*ax.get_xticks(), *ax.get_yticks()]
     return all(float(t).is_integer() for t in ticks)
@@ -346,11 +366,12 @@ def test_explorer_draws_a_two_tap_field_as_two_bars():
     demo = dd.dilation_explorer()
     demo.set(depth=1, kernel=2, r1=1)
     right = demo.figure.axes[1]
-    separators = [c for c in right.collections if c.get_segments()]
+    separators = [c for c in _lines(right) if c.get_segments()]
     assert [seg[0][0] for c in separators for seg in c.get_segments()] == [0.5]
     assert _ticks_are_integers(right)
-    left = demo.figure.axes[0]  # a 2x2 map with a border between its pixels
-    assert any(len(c.get_segments()) == 1 for c in left.collections)
+    left = demo.figure.axes[0]  # a 2x2 map with a border between its pixels, each way
+    (borders,) = [c for c in _lines(left) if c.get_segments()]
+    assert sorted(map(_direction, borders.get_segments())) == ["across", "down"]
 
 
 def test_explorer_holes_are_one_bar_per_run_within_the_shown_window():
@@ -358,13 +379,13 @@ def test_explorer_holes_are_one_bar_per_run_within_the_shown_window():
     right = demo.figure.axes[1]
     lo, hi = right.get_xlim()
     assert hi - lo <= dd.MAP_WINDOW + 2  # the centre of the 577 offsets, like the map
-    bars = [c for c in right.collections if type(c).__name__ == "PolyCollection"]
+    bars = _red_bars(right)
     assert len(bars) == 1 and len(bars[0].get_paths()) == 8  # 129 offsets, reached every 16
     assert "centre 129 offsets shown" in right.get_title()
     assert "missed per axis (red)" in right.get_title()
     demo.set(depth=3, kernel=3, r1=1, r2=2, r3=5)  # no holes: no red bars, no "(red)"
     right = demo.figure.axes[1]
-    assert not [c for c in right.collections if type(c).__name__ == "PolyCollection"]
+    assert not _red_bars(right)
     assert "(red)" not in right.get_title()
 
 

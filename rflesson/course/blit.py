@@ -47,6 +47,7 @@ class BlitCanvas:
 
     def png(self, changing: Sequence[Artist], key: Hashable) -> bytes:
         """One frame as PNG bytes."""
+        changing = _with_spines(changing)
         for artist in changing:
             artist.set_animated(True)  # left out of the full draw below
         if self._background is None or key != self._key:
@@ -56,10 +57,20 @@ class BlitCanvas:
             self.full_draws += 1
         else:
             self.canvas.restore_region(self._background)
-        for artist in changing:
+        for artist in sorted(changing, key=lambda a: a.get_zorder()):  # as a full draw would
             if artist.get_visible():
                 self.figure.draw_artist(artist)
         return _encode(self.canvas)
+
+
+def _with_spines(changing: Sequence[Artist]) -> list[Artist]:
+    """``changing`` and the spines of every axes it draws in: a full draw puts the
+    spines over an image or a line that reaches the axes' edge, and so must a frame."""
+    artists = list(changing)
+    axes = {id(a.axes): a.axes for a in artists if a.axes is not None and a.axes.axison}
+    for ax in axes.values():
+        artists += [spine for spine in ax.spines.values() if spine not in artists]
+    return artists
 
 
 class View(Protocol):

@@ -20,9 +20,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from ..._validate import as_float, as_int, one_of
+from ..blit import Renderer, nice_ceiling
 from ..i18n import N_, _
 from ..style import COLORS
 from ..widgets import LiveFigure, dropdown, float_slider, int_slider
@@ -43,7 +45,7 @@ def _shown(value: float, digits: int = 4) -> float:
     return 0.0 if abs(value) < 0.5 * 10.0**-digits else value
 
 
-def _live_title(ax: Axes, text: str, colour: str = "k") -> None:
+def _live_title(ax: Axes, text: str, colour: str = "k") -> Text:
     """A title for a live demo's axes, drawn as plain text above it.
 
     ``Axes.set_title`` measures the axes' decorations at every draw to keep
@@ -51,7 +53,7 @@ def _live_title(ax: Axes, text: str, colour: str = "k") -> None:
     frame in a test with a hidden axis on a busy 2-core machine, and a demo is
     redrawn at every slider move.
     """
-    ax.text(
+    return ax.text(
         0.5,
         1.03,
         text,
@@ -685,42 +687,87 @@ def spot_size(
     )
 
 
+class _SpotFigure:
+    """The spot demo's figure, built once; :meth:`update` shows one :class:`SpotView`.
+
+    Left: the cell's RF with the spot drawn on it.  Right: response against
+    spot diameter, the current spot marked.  A move of the diameter slider
+    changes only the spot and the marker, so it is drawn in a few
+    milliseconds (:class:`rflesson.course.blit.BlitCanvas`).
+    """
+
+    def __init__(self, fig: Figure) -> None:
+        self.figure = fig
+        row = ImageRow(fig, rect=(0.0, 0.05, 0.3, 0.85))
+        row.add(np.zeros((1, 1)), " ", cmap=KERNEL_CMAP, vmin=-1, vmax=1)
+        (self.kernel,), (self.kernel_title,) = row.ax.images, row.ax.texts
+        self.spot = row.ax.add_patch(Circle((0.5, 0.5), 0.1, fill=False, lw=2))
+        self.spot.set_clip_path(Rectangle((0, 0), 1.0, 1.0, transform=row.ax.transData))
+        row.finish()
+        curve = self.curve_ax = fig.add_axes((0.4, 0.2, 0.57, 0.66))
+        curve.axhline(0, color=COLORS["muted"], lw=0.5)  # first: under the curve, as in a frame
+        (self.curve,) = curve.plot([], [], color=COLORS["accent"], lw=2)
+        self.centre = curve.axvline(0.0, color=COLORS["rf"], ls="--", lw=1)
+        (self.marker,) = curve.plot([], [], "o", color=COLORS["unit"], ms=8, clip_on=False)
+        curve.set_ylabel(_("response"))
+        curve.set_xlim(0, SPOT_DIAMETERS[-1])
+        curve.xaxis.set_major_locator(MaxNLocator(nbins=4))  # each tick costs a redraw
+        curve.yaxis.set_major_locator(MaxNLocator(nbins=3))
+        self.title = _live_title(curve, " ")
+
+    def update(self, view: SpotView) -> tuple[list, tuple]:
+        """Show ``view``; return the artists that changed and the key of the rest."""
+        size = view.kernel.shape[0]
+        self.kernel.set_data(signed_sqrt(view.kernel))
+        self.kernel_title.set_text(_(_SPOT_TITLE[view.spot]).format(cell=view.polarity.upper()))
+        self.spot.set_radius(view.diameter / 2 / size)
+        self.spot.set_edgecolor("gold" if view.spot == "light" else "black")
+        exp = view.experiment
+        responses = view.sign * exp.responses
+        self.curve.set_data(exp.diameters, responses)
+        self.centre.set_xdata([view.centre_diameter] * 2)
+        self.centre.set_visible(math.isfinite(view.centre_diameter))
+        self.marker.set_data([view.diameter], [view.response])
+        title, colour = _spot_title(view)
+        self.title.set_text(title)
+        self.title.set_color(colour)
+        self.curve_ax.set_xlabel(_(_SPOT_AXIS[view.spot]))
+        low, high = _padded_range(float(responses.min()), float(responses.max()))
+        self.curve_ax.set_ylim(low, high)
+        changing = [self.kernel, self.kernel_title, self.spot, self.curve, self.centre]
+        changing += [self.marker, self.title]
+        return changing, (view.spot, low, high)
+
+
+def _padded_range(low: float, high: float) -> tuple[float, float]:
+    """Axis limits around ``[low, high]`` and 0, in coarse steps (:func:`nice_ceiling`):
+    a move that changes the data a little keeps the drawn axis."""
+    span = nice_ceiling(1.1 * max(-low, high, 1e-12))
+    top = nice_ceiling(1.1 * high) if high > 0.05 * span else 0.1 * span
+    bottom = -nice_ceiling(-1.1 * low) if -low > 0.05 * span else -0.1 * span
+    return bottom, top
+
+
+def _spot_title(view: SpotView) -> tuple[str, str]:
+    """The curve's title and its colour: the best spot, or why there is none."""
+    exp = view.experiment
+    if view.problem and view.surround_strength <= 1:
+        return _(_NO_SPOT_TITLE[view.spot]), COLORS["warn"]
+    if view.problem:
+        title = _(_NO_SPOT_IN_REACH_TITLE[view.spot]).format(diameter=exp.diameters[-1])
+        return title, COLORS["warn"]
+    if not math.isfinite(view.best_diameter):
+        return _("no best size: a bigger spot is never worse"), "k"
+    # the title doubles as the legend of the dashed line
+    title = _("best spot {best:.2f} px; centre (dashed) {centre:.2f} px").format(
+        best=view.best_diameter, centre=view.centre_diameter
+    )
+    return title, "k"
+
+
 def draw_spot(fig: Figure, view: SpotView) -> None:
     """The RF with the spot drawn on it, and response against spot diameter."""
-    row = ImageRow(fig, rect=(0.0, 0.05, 0.3, 0.85))
-    size = view.kernel.shape[0]
-    title = _(_SPOT_TITLE[view.spot]).format(cell=view.polarity.upper())
-    to_row, scale = row.add(signed_sqrt(view.kernel), title, cmap=KERNEL_CMAP, vmin=-1, vmax=1)
-    centre = to_row((size - 1) / 2, (size - 1) / 2)
-    colour = "gold" if view.spot == "light" else "black"
-    spot = row.ax.add_patch(Circle(centre, view.diameter / 2 * scale, fill=False, ec=colour, lw=2))
-    spot.set_clip_path(Rectangle((0, 0), size * scale, 1.0, transform=row.ax.transData))
-    row.finish()
-    curve = fig.add_axes((0.4, 0.2, 0.57, 0.66))
-    exp = view.experiment
-    curve.plot(exp.diameters, view.sign * exp.responses, color=COLORS["accent"], lw=2)
-    curve.axhline(0, color=COLORS["muted"], lw=0.5)
-    if math.isfinite(view.centre_diameter):
-        curve.axvline(view.centre_diameter, color=COLORS["rf"], ls="--", lw=1)
-    curve.plot(view.diameter, view.response, "o", color=COLORS["unit"], ms=8, clip_on=False)
-    curve.set_xlabel(_(_SPOT_AXIS[view.spot]))
-    curve.set_ylabel(_("response"))
-    curve.set_xlim(0, exp.diameters[-1])
-    curve.xaxis.set_major_locator(MaxNLocator(nbins=4))  # each tick costs a redraw
-    curve.yaxis.set_major_locator(MaxNLocator(nbins=3))
-    if view.problem and view.surround_strength <= 1:
-        title, colour = _(_NO_SPOT_TITLE[view.spot]), COLORS["warn"]
-    elif view.problem:
-        title = _(_NO_SPOT_IN_REACH_TITLE[view.spot]).format(diameter=exp.diameters[-1])
-        colour = COLORS["warn"]
-    elif not math.isfinite(view.best_diameter):
-        title, colour = _("no best size: a bigger spot is never worse"), "k"
-    else:  # the title doubles as the legend of the dashed line
-        title = _("best spot {best:.2f} px; centre (dashed) {centre:.2f} px").format(
-            best=view.best_diameter, centre=view.centre_diameter
-        )
-        colour = "k"
-    _live_title(curve, title, colour)
+    _SpotFigure(fig).update(view)
 
 
 def describe_spot(view: SpotView) -> str:
@@ -752,7 +799,14 @@ def spot_size_demo(diameter: float = 6.0, centre_sigma: float = 2.0) -> LiveFigu
         # The menu shows the contrast in the learner's language; its value stays "light"/"dark".
         "spot": dropdown(_("spot"), [(_("light"), "light"), (_("dark"), "dark")], "light"),
     }
-    return LiveFigure(controls, spot_size, draw_spot, describe=describe_spot, figsize=(7.5, 2.8))
+    return LiveFigure(
+        controls,
+        spot_size,
+        draw_spot,
+        describe=describe_spot,
+        figsize=(7.5, 2.8),
+        render=Renderer(_SpotFigure),
+    )
 
 
 # -- demo 3: orientation tuning ------------------------------------------------
@@ -826,38 +880,68 @@ def orientation_response(
     )
 
 
+class _OrientationFigure:
+    """The orientation demo's figure, built once; :meth:`update` shows one view.
+
+    The cell's RF and the grating over it (left), the tuning curve with the
+    current grating marked (right).  Turning the grating changes only the
+    grating, the marker and a title.
+    """
+
+    def __init__(self, fig: Figure) -> None:
+        self.figure = fig
+        row = ImageRow(fig, rect=(0.0, 0.05, 0.42, 0.85), gap=0.15)
+        row.add(np.zeros((1, 1)), " ", cmap=KERNEL_CMAP)
+        row.add(np.zeros((1, 1)), " ", vmin=-1, vmax=1)
+        row.finish()
+        self.kernel, self.grating = row.ax.images
+        self.kernel_title, self.grating_title = row.ax.texts
+        ax = self.curve_ax = fig.add_axes((0.52, 0.2, 0.46, 0.66))
+        (self.curve,) = ax.plot([], [], color=COLORS["accent"], lw=2)
+        (self.marker,) = ax.plot([], [], "o", color=COLORS["unit"], ms=8, clip_on=False)
+        # 0° and 180° are the same orientation: a peak is marked at both when both show
+        self.peaks = [ax.axvline(0.0, color=COLORS["rf"], ls="--", lw=1) for _ in range(2)]
+        ax.set_xlabel(_("grating orientation (degrees)"))
+        ax.set_ylabel(_("peak response"))
+        ax.set_xticks(range(0, 181, 45))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=3))  # each tick costs a redraw
+        ax.set_xlim(0, 180)
+        self.title = _live_title(ax, " ")
+
+    def update(self, view: OrientationView) -> tuple[list, tuple]:
+        """Show ``view``; return the artists that changed and the key of the rest."""
+        limit = float(np.abs(view.kernel).max()) or 1.0
+        self.kernel.set_data(view.kernel)
+        self.kernel.set_clim(-limit, limit)
+        self.kernel_title.set_text(_("cell: {angle:g}°").format(angle=view.preferred))
+        self.grating.set_data(view.grating)
+        self.grating_title.set_text(_("grating: {angle:g}°").format(angle=view.stimulus))
+        t = view.tuning
+        # The curve repeats every 180° (a grating turned by 180° is the same grating):
+        # close it at 180° with the 0° value, so that a peak near 180° is drawn whole.
+        self.curve.set_data(
+            np.append(t.orientations, 180.0), np.append(t.responses, t.responses[0])
+        )
+        self.marker.set_data([view.stimulus], [view.response])
+        for line, peak in zip(self.peaks, (t.preferred, t.preferred + 180.0), strict=True):
+            line.set_xdata([peak, peak])
+            line.set_visible(peak <= 180.0)
+        if view.problem:
+            title, colour = _("hardly tuned: see the note"), COLORS["warn"]
+        else:
+            title, colour = _("tuning: half-width {width:.0f}°").format(width=t.half_width), "k"
+        self.title.set_text(title)
+        self.title.set_color(colour)
+        low, high = _padded_range(0.0, float(t.responses.max()))
+        self.curve_ax.set_ylim(low, high)
+        changing = [self.kernel, self.kernel_title, self.grating, self.grating_title]
+        changing += [self.curve, self.marker, *self.peaks, self.title]
+        return changing, (low, high)
+
+
 def draw_orientation(fig: Figure, view: OrientationView) -> None:
     """The cell's RF, the grating over it, and the tuning curve with the current grating."""
-    row = ImageRow(fig, rect=(0.0, 0.05, 0.42, 0.85), gap=0.15)
-    limit = float(np.abs(view.kernel).max()) or 1.0
-    cell = _("cell: {angle:g}°").format(angle=view.preferred)
-    row.add(view.kernel, cell, cmap=KERNEL_CMAP, vmin=-limit, vmax=limit)
-    row.add(view.grating, _("grating: {angle:g}°").format(angle=view.stimulus), vmin=-1, vmax=1)
-    row.finish()
-    ax = fig.add_axes((0.52, 0.2, 0.46, 0.66))
-    t = view.tuning
-    # The curve repeats every 180° (a grating turned by 180° is the same grating):
-    # close it at 180° with the 0° value, so that a peak near 180° is drawn whole.
-    ax.plot(
-        np.append(t.orientations, 180.0),
-        np.append(t.responses, t.responses[0]),
-        color=COLORS["accent"],
-        lw=2,
-    )
-    ax.plot(view.stimulus, view.response, "o", color=COLORS["unit"], ms=8, clip_on=False)
-    for peak in (t.preferred, t.preferred + 180.0):  # 0° and 180° are the same orientation
-        if peak <= 180.0:
-            ax.axvline(peak, color=COLORS["rf"], ls="--", lw=1)
-    ax.set_xlabel(_("grating orientation (degrees)"))
-    ax.set_ylabel(_("peak response"))
-    ax.set_xticks(range(0, 181, 45))
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=3))  # each tick costs a redraw
-    ax.set_xlim(0, 180)
-    if view.problem:
-        title, colour = _("hardly tuned: see the note"), COLORS["warn"]
-    else:
-        title, colour = _("tuning: half-width {width:.0f}°").format(width=t.half_width), "k"
-    _live_title(ax, title, colour)
+    _OrientationFigure(fig).update(view)
 
 
 def describe_orientation(view: OrientationView) -> str:
@@ -888,4 +972,5 @@ def orientation_demo(stimulus: float = 30.0, preferred: float = 0.0) -> LiveFigu
         draw_orientation,
         describe=describe_orientation,
         figsize=(7.5, 2.6),
+        render=Renderer(_OrientationFigure),
     )

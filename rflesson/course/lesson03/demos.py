@@ -20,24 +20,29 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import EngFormatter
+from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from ..._validate import as_int, one_of
 from ...coverage import coverage_map
 from ...rf import ReceptiveField, receptive_field
 from ...sizes import conv_output_size, dilated_kernel_size
+from ..blit import Renderer, nice_ceiling
 from ..i18n import _, ngettext
 from ..style import COLORS
 from ..widgets import LiveFigure, dropdown, int_slider
 from .figures import (
+    SEPARATE_BARS_UP_TO,
     STACK_COLORS,
     STACKS,
     Gridding,
     Growth,
+    count_colormap,
+    coverage_window,
     draw_counts,
-    draw_coverage,
     gridding,
     growth,
     hole_runs,
@@ -304,26 +309,95 @@ def _compare(grid: Gridding, holes: int) -> str:
     return text.format(**values)
 
 
-def draw_explorer(fig: Figure, e: Explorer) -> None:
-    """Left: the coverage map in its RF box. Right: the counts along the centre row."""
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
-    fig.subplots_adjust(left=0.03, right=0.97, top=0.86, bottom=0.2, wspace=0.25)
-    title = _("rates {rates} · kernel {kernel}").format(rates=rates_text(e.rates), kernel=e.kernel)
-    draw_coverage(left, e.grid, title=title, window=MAP_WINDOW)
-    offsets, counts = _centre_window(e.grid.offsets, e.profile, MAP_WINDOW)
-    draw_counts(right, offsets, counts, COLORS["rf"])
-    top = float(counts.max()) * 1.25
-    band = 0.05 * top  # holes: a red band under the axis, one bar per run of holes
-    runs = hole_runs(offsets, counts)
-    if runs:
-        right.broken_barh(runs, (-band, band), facecolor=COLORS["warn"])
-    right.set_ylim(-band, top)
-    right.yaxis.set_major_formatter(EngFormatter(sep=""))  # 87M, not a 1e7 over the title
-    right.set_xlim(offsets[0] - 1, offsets[-1] + 1)
-    right.set_xlabel(_("input offset from the output unit (its row)"))
-    right.set_ylabel(_("paths"))
+class _ExplorerView:
+    """The explorer's figure, built once; :meth:`update` shows one stack in it.
+
+    Left: the coverage map in its RF box (the centre ``MAP_WINDOW`` pixels of
+    a larger map).  Right: the paths to each input offset along the output
+    unit's row, with a red band under every run of holes.  The artists are
+    made once and changed in place, so that a slider move redraws only them
+    (:class:`rflesson.course.blit.BlitCanvas`).
+    """
+
+    def __init__(self, fig: Figure) -> None:
+        self.figure = fig
+        self.map_ax, self.counts_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+        fig.subplots_adjust(left=0.03, right=0.97, top=0.86, bottom=0.2, wspace=0.25)
+        ax = self.map_ax
+        self.image = ax.imshow(
+            np.ones((1, 1)), cmap=count_colormap(), norm=LogNorm(1, 2), interpolation="nearest"
+        )
+        self.box = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, ec=COLORS["rf"], lw=1.5))
+        self.borders = ax.add_collection(LineCollection([], colors="white", lw=0.6))
+        (self.unit,) = ax.plot([0], [0], marker="s", color=COLORS["unit"], ms=3)
+        self.map_title = ax.set_title(" ", fontsize=10)
+        # a text, not the x label: an axis label is drawn with its axis, never alone
+        self.verdict = ax.text(0.5, -0.03, "", transform=ax.transAxes, ha="center", va="top")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax = self.counts_ax
+        self.bars = ax.stairs([0.0], [0.0, 1.0], fill=True, color=COLORS["rf"], lw=0)
+        self.separators = ax.add_collection(LineCollection([], colors="white", lw=0.8))
+        self.holes = ax.add_collection(PolyCollection([], facecolor=COLORS["warn"]))
+        self.counts_title = ax.set_title(" ", fontsize=10)
+        ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))  # few ticks: ~2 ms each
+        ax.yaxis.set_major_locator(MaxNLocator(3, integer=True))
+        ax.yaxis.set_major_formatter(EngFormatter(sep=""))  # 87M, not a 1e7 over the title
+        ax.set_xlabel(_("input offset from the output unit (its row)"))
+        ax.set_ylabel(_("paths"))
+
+    def update(self, e: Explorer) -> tuple[list, tuple]:
+        """Show ``e``; return the artists that changed and the key of the rest."""
+        self._show_map(e)
+        offsets, counts = _centre_window(e.grid.offsets, e.profile, MAP_WINDOW)
+        edges = np.append(offsets - 0.5, offsets[-1] + 0.5)
+        values = counts.astype(float)
+        self.bars.set_data(values, edges)
+        separate = len(offsets) <= SEPARATE_BARS_UP_TO  # two taps side by side: two bars
+        tops = np.maximum(values[:-1], values[1:])
+        self.separators.set_segments(
+            [((x, 0), (x, h)) for x, h in zip(edges[1:-1], tops, strict=True)] if separate else []
+        )
+        # limits in coarse steps: most slider moves then keep the drawn axes
+        top = nice_ceiling(float(counts.max()) * 1.25)
+        band = 0.05 * top  # holes: a red band under the axis, one bar per run of holes
+        runs = hole_runs(offsets, counts)
+        self.holes.set_verts([[(x, -band), (x + w, -band), (x + w, 0), (x, 0)] for x, w in runs])
+        if len(offsets) < len(e.profile):  # the centre of a larger row: exactly its window
+            low, high = float(offsets[0]) - 1, float(offsets[-1]) + 1
+        else:
+            reach = nice_ceiling(max(-float(offsets[0]), float(offsets[-1])) + 1)
+            low, high = -reach, reach
+        self.counts_ax.set_xlim(low, high)
+        self.counts_ax.set_ylim(-band, top)
+        self.counts_title.set_text(_counts_title(e, len(offsets), bool(runs)))
+        changing = [
+            self.image, self.box, self.borders, self.unit, self.map_title, self.verdict,
+            self.bars, self.separators, self.holes, self.counts_title,
+        ]  # fmt: skip
+        return changing, (low, high, top)
+
+    def _show_map(self, e: Explorer) -> None:
+        shown = coverage_window(e.grid, MAP_WINDOW)
+        left, right, bottom, top = shown.extent
+        self.image.set_data(shown.image)
+        self.image.set_extent(shown.extent)
+        self.image.set_clim(1, max(shown.peak, 2))
+        self.map_ax.set_xlim(left, right)
+        self.map_ax.set_ylim(bottom, top)
+        self.box.set_bounds(left, top, shown.cols, shown.rows)
+        self.box.set_visible(not shown.cropped)
+        self.borders.set_segments(shown.pixel_borders())
+        title = _("rates {rates} · kernel {kernel}")
+        self.map_title.set_text(title.format(rates=rates_text(e.rates), kernel=e.kernel))
+        self.verdict.set_text(shown.label(e.holes))
+        self.verdict.set_color(COLORS["warn"] if e.holes else COLORS["ok"])
+
+
+def _counts_title(e: Explorer, shown: int, red: bool) -> str:
+    """How wide the RF is and how many offsets it misses (the holes are red when drawn)."""
     missed = e.grid.missed_offsets
-    if runs:  # a title, not a legend: one text less to draw at every update
+    if red:  # a title, not a legend: one text less to draw at every update
         title = ngettext(
             "RF {size} wide: {n} offset missed per axis (red)",
             "RF {size} wide: {n} offsets missed per axis (red)",
@@ -336,9 +410,14 @@ def draw_explorer(fig: Figure, e: Explorer) -> None:
             missed,
         )
     title = title.format(size=e.grid.size, n=missed)
-    if len(offsets) < len(e.profile):
-        title += "\n" + _("(centre {n} offsets shown)").format(n=len(offsets))
-    right.set_title(title, fontsize=10)
+    if shown < len(e.profile):
+        title += "\n" + _("(centre {n} offsets shown)").format(n=shown)
+    return title
+
+
+def draw_explorer(fig: Figure, e: Explorer) -> None:
+    """Left: the coverage map in its RF box. Right: the counts along the centre row."""
+    _ExplorerView(fig).update(e)
 
 
 def _centre_window(offsets: np.ndarray, counts: np.ndarray, window: int):
@@ -387,7 +466,12 @@ def dilation_explorer(depth: int = 3, kernel: int = 3, rates=(1, 2, 5)) -> LiveF
         label = _("rate r{i}").format(i=i + 1)
         controls[f"r{i + 1}"] = int_slider(label, int(rates[i]), 1, MAX_RATE)
     return LiveFigure(
-        controls, explore_dilation, draw_explorer, describe=describe_explorer, figsize=(8, 3.8)
+        controls,
+        explore_dilation,
+        draw_explorer,
+        describe=describe_explorer,
+        figsize=(8, 3.8),
+        render=Renderer(_ExplorerView),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -285,11 +286,63 @@ def gridding(rates, kernel: int = 3) -> Gridding:
     return Gridding(rates, kernel, coverage_map(layers), rule)
 
 
-def _count_image(counts: np.ndarray) -> np.ndarray:
-    """Counts as a log-scaled float image; holes become NaN (drawn white)."""
+@dataclass(frozen=True)
+class CoverageWindow:
+    """The part of a coverage map that a figure shows, ready for ``imshow``.
+
+    ``image``: the counts as floats, holes as NaN (drawn white); ``extent``:
+    (left, right, bottom, top) in input offsets from the output unit;
+    ``rows``/``cols``: the whole RF; ``cropped``: only its centre is shown.
+    """
+
+    image: np.ndarray
+    extent: tuple[float, float, float, float]
+    peak: float
+    rows: int
+    cols: int
+    cropped: bool
+
+    def label(self, holes: int) -> str:
+        """``RF 13x13: 24 holes``, with the shown window when cropped."""
+        text = _("RF {cols}x{rows}: {verdict}").format(
+            cols=self.cols, rows=self.rows, verdict=holes_text(holes)
+        )
+        if self.cropped:
+            rows, cols = self.image.shape
+            shown = _("(centre {cols}x{rows} shown)").format(cols=cols, rows=rows)
+            text = f"{text}\n{shown}"
+        return text
+
+    def pixel_borders(self) -> list:
+        """Line segments between the pixels, for a small map (none for a large one)."""
+        if max(self.image.shape) > PIXEL_BORDERS_UP_TO:
+            return []
+        left, right, bottom, top = self.extent
+        lines = [((x, top), (x, bottom)) for x in np.arange(left + 1, right)]
+        return lines + [((left, y), (right, y)) for y in np.arange(top + 1, bottom)]
+
+
+def coverage_window(g: Gridding, window: int | None = None) -> CoverageWindow:
+    """The coverage map of ``g``, or its central ``window x window`` pixels when larger."""
+    counts = g.cover.counts
+    top, first = g.cover.origin
+    rows, cols = counts.shape
+    cropped = window is not None and max(rows, cols) > window
+    if cropped:
+        r0, c0 = max(-top - window // 2, 0), max(-first - window // 2, 0)
+        counts = counts[r0 : r0 + window, c0 : c0 + window]
+        top, first = top + r0, first + c0
     image = counts.astype(float)
     image[counts == 0] = np.nan
-    return image
+    peak = float(np.nanmax(image)) if np.isfinite(image).any() else 1.0
+    shown_rows, shown_cols = counts.shape
+    extent = (first - 0.5, first + shown_cols - 0.5, top + shown_rows - 0.5, top - 0.5)
+    return CoverageWindow(image, extent, peak, rows, cols, cropped)
+
+
+def count_colormap() -> ListedColormap:
+    """Oranges for path counts (log scale), white for holes."""
+    return ListedColormap(_oranges(256)).with_extremes(bad="white")
 
 
 def draw_coverage(
@@ -306,46 +359,25 @@ def draw_coverage(
     ``window`` shows only the central ``window x window`` pixels of a larger
     map: a few hundred pixels cannot show one-pixel holes on screen anyway.
     """
-    counts = g.cover.counts
-    top, first = g.cover.origin
-    rows, cols = counts.shape
-    cropped = window is not None and max(rows, cols) > window
-    if cropped:
-        r0, c0 = max(-top - window // 2, 0), max(-first - window // 2, 0)
-        counts = counts[r0 : r0 + window, c0 : c0 + window]
-        top, first = top + r0, first + c0
-    image = _count_image(counts)
-    peak = np.nanmax(image) if np.isfinite(image).any() else 1.0
-    cmap = ListedColormap(_oranges(256)).with_extremes(bad="white")
-    shown_rows, shown_cols = counts.shape
-    extent = (first - 0.5, first + shown_cols - 0.5, top + shown_rows - 0.5, top - 0.5)
-    ax.imshow(image, cmap=cmap, norm=LogNorm(1, max(peak, 2)), extent=extent,
-              interpolation="nearest")  # fmt: skip
-    if box and not cropped:
+    shown = coverage_window(g, window)
+    ax.imshow(shown.image, cmap=count_colormap(), norm=LogNorm(1, max(shown.peak, 2)),
+              extent=shown.extent, interpolation="nearest")  # fmt: skip
+    if box and not shown.cropped:
+        left, _right, _bottom, top = shown.extent
         ax.add_patch(
-            Rectangle((first - 0.5, top - 0.5), cols, rows, fill=False, edgecolor=COLORS["rf"],
+            Rectangle((left, top), shown.cols, shown.rows, fill=False, edgecolor=COLORS["rf"],
                       lw=1.5)
         )  # fmt: skip
-    if max(shown_rows, shown_cols) <= PIXEL_BORDERS_UP_TO:  # small map: show each pixel
-        _pixel_borders(ax, extent)
+    borders = shown.pixel_borders()
+    if borders:
+        ax.add_collection(LineCollection(borders, colors="white", lw=0.6))
     ax.plot([0], [0], marker="s", color=COLORS["unit"], ms=3)
     holes = g.cover.holes
     colour = COLORS["warn"] if holes else COLORS["ok"]
     ax.set_title(title or _("rates {rates}").format(rates=rates_text(g.rates)), fontsize=10)
-    label = _("RF {cols}x{rows}: {verdict}").format(cols=cols, rows=rows, verdict=holes_text(holes))
-    if cropped:
-        shown = _("(centre {cols}x{rows} shown)").format(cols=shown_cols, rows=shown_rows)
-        label = f"{label}\n{shown}"
-    ax.set_xlabel(label, color=colour)
+    ax.set_xlabel(shown.label(holes), color=colour)
     ax.set_xticks([])
     ax.set_yticks([])
-
-
-def _pixel_borders(ax: Axes, extent: tuple[float, float, float, float]) -> None:
-    """Thin white lines between the pixels of an image (one artist per direction)."""
-    left, right, bottom, top = extent
-    ax.vlines(np.arange(left + 1, right), top, bottom, color="white", lw=0.6)
-    ax.hlines(np.arange(top + 1, bottom), left, right, color="white", lw=0.6)
 
 
 def holes_text(holes: int) -> str:
