@@ -42,6 +42,12 @@ def bench_init_explorer_deepest():
     )
 
 
+def bench_init_explorer_deep_crossing():
+    """Depth 25 <-> 26 (no cache): deep maps and new axes limits, so the whole figure is drawn."""
+    demo = init_demos.init_explorer(depth=25)
+    return alternate(demo, "depth", 25, 26, before=init_demos._explorer_map.cache_clear)
+
+
 def bench_init_explorer_cached():
     """Back to a setting already visited (the maps come from the cache)."""
     return alternate(init_demos.init_explorer(depth=10), "strength", 0.5, 1.0)
@@ -54,6 +60,7 @@ def summarize(results: dict[str, float]) -> list[str]:
         ("init_explorer_strength", 100),
         ("init_explorer_moves", 100),
         ("init_explorer_deepest", 250),
+        ("init_explorer_deep_crossing", 250),
     ):
         if name in results:
             verdict = "within" if results[name] < limit else "OVER"
