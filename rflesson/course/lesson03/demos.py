@@ -35,11 +35,11 @@ from ..i18n import _, ngettext
 from ..style import COLORS
 from ..widgets import LiveFigure, dropdown, int_slider
 from .figures import (
-    SEPARATE_BARS_UP_TO,
     STACK_COLORS,
     STACKS,
     Gridding,
     Growth,
+    count_bars,
     count_colormap,
     coverage_window,
     draw_counts,
@@ -350,14 +350,9 @@ class _ExplorerView:
         """Show ``e``; return the artists that changed and the key of the rest."""
         self._show_map(e)
         offsets, counts = _centre_window(e.grid.offsets, e.profile, MAP_WINDOW)
-        edges = np.append(offsets - 0.5, offsets[-1] + 0.5)
-        values = counts.astype(float)
+        values, edges, separators = count_bars(offsets, counts)
         self.bars.set_data(values, edges)
-        separate = len(offsets) <= SEPARATE_BARS_UP_TO  # two taps side by side: two bars
-        tops = np.maximum(values[:-1], values[1:])
-        self.separators.set_segments(
-            [((x, 0), (x, h)) for x, h in zip(edges[1:-1], tops, strict=True)] if separate else []
-        )
+        self.separators.set_segments(separators)  # two taps side by side: two bars
         # limits in coarse steps: most slider moves then keep the drawn axes
         top = nice_ceiling(float(counts.max()) * 1.25)
         band = 0.05 * top  # holes: a red band under the axis, one bar per run of holes

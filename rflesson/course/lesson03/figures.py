@@ -675,14 +675,31 @@ def draw_counts(ax: Axes, offsets, counts, color: str) -> None:
     ``SEPARATE_BARS_UP_TO`` offsets, a thin white line separates neighbours,
     so that two taps side by side read as two bars, not one.
     """
+    values, edges, separators = count_bars(offsets, counts)
+    ax.stairs(values, edges, fill=True, color=color, lw=0)
+    if separators:
+        ax.add_collection(LineCollection(separators, colors="white", lw=0.8))
+    ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))  # few ticks: ~2 ms each a redraw
+    ax.yaxis.set_major_locator(MaxNLocator(3, integer=True))
+
+
+def count_bars(offsets, counts) -> tuple[np.ndarray, np.ndarray, list]:
+    """Bar heights, bar edges and the white separators of :func:`draw_counts` (each as tall as
+    the taller of its two bars).
+
+    >>> count_bars(np.array([0, 1]), np.array([1, 2]))[2]
+    [((0.5, 0.0), (0.5, 2.0))]
+    """
     offsets = np.asarray(offsets)
     values = np.asarray(counts, dtype=float)
     edges = np.append(offsets - 0.5, offsets[-1] + 0.5)
-    ax.stairs(values, edges, fill=True, color=color, lw=0)
+    separators = []
     if len(offsets) <= SEPARATE_BARS_UP_TO:
-        ax.vlines(edges[1:-1], 0, np.maximum(values[:-1], values[1:]), color="white", lw=0.8)
-    ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))  # few ticks: ~2 ms each a redraw
-    ax.yaxis.set_major_locator(MaxNLocator(3, integer=True))
+        tops = np.maximum(values[:-1], values[1:])
+        separators = [
+            ((float(x), 0.0), (float(x), float(h))) for x, h in zip(edges[1:-1], tops, strict=True)
+        ]
+    return values, edges, separators
 
 
 def hole_runs(offsets, counts) -> list[tuple[float, float]]:
